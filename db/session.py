@@ -1,0 +1,79 @@
+"""Engines, sessions and schema migrations for SQLite (embedded default) and PostgreSQL (production).
+
+`upgrade(url)` runs the Alembic migrations shipped inside this package (db/alembic.ini, db/migrations),
+so it works from an installed wheel as well as from a checkout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["make_engine", "make_sessionmaker", "alembic_config", "upgrade", "downgrade"]
+
+HERE = Path(__file__).resolve().parent
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # WAL + synchronous=NORMAL: a one-row commit costs ~0.1 ms instead of ~20 ms, and readers never block
+    # the writer. busy_timeout lets the CLI, the worker and the broker share one file without "locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Enforce foreign keys as PostgreSQL does, so a bug shows up on the embedded default too.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL; creates the SQLite file's directory if it is missing."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Session factory; objects stay readable after commit (expire_on_commit=False)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic config for the migrations in this package, pointed at `url`."""
+    config = Config(str(HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(HERE / "migrations"))
+    # ConfigParser interpolates '%', and URLs carry escapes such as options=-csearch_path%3Dname.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at `url` to the newest schema (alembic upgrade head)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Take the database at `url` back to `revision` ("base" drops every Tint table)."""
+    command.downgrade(alembic_config(url), revision)

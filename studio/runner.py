@@ -1,0 +1,99 @@
+"""What the file commands share: build the context, make sure a worker runs, wait with a progress bar,
+and write a finished job's assets to a folder."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from db.models import Job
+from pipeline.errors import TintError
+from workers.context import Context, get_context
+from workers.embedded import in_process_worker, worker_is_running
+from workers.submit import wait_for_job
+
+__all__ = [
+    "console",
+    "err_console",
+    "JobFailed",
+    "worker_available",
+    "wait_jobs",
+    "raise_if_failed",
+    "write_assets",
+    "write_json",
+    "job_seconds",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class JobFailed(TintError):
+    """A job a file command waited for ended failed or cancelled."""
+
+
+@contextlib.contextmanager
+def worker_available(ctx: Context | None = None) -> Iterator[str]:
+    """Yield "running" when a worker is alive, else start an in-process worker for the block."""
+    ctx = ctx or get_context()
+    if worker_is_running():
+        yield "running"
+        return
+    with in_process_worker():
+        yield "in-process"
+
+
+def wait_jobs(ctx: Context, job_ids: list[int], *, label: str, timeout_s: float | None = None) -> list[Job]:
+    """Wait for every job with a progress bar; returns the finished rows in the order given."""
+    timeout_s = timeout_s or ctx.settings.result_timeout_s
+    finished: dict[int, Job] = {}
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(label, total=len(job_ids))
+        for job_id in job_ids:
+            finished[job_id] = wait_for_job(ctx, job_id, timeout_s=timeout_s)
+            progress.advance(task)
+    return [finished[j] for j in job_ids]
+
+
+def raise_if_failed(job: Job, *, what: str) -> None:
+    """JobFailed with the job's own error when it did not end done."""
+    if job.state != "done":
+        raise JobFailed(f"{what} failed (job {job.id}, {job.state}): {job.error}")
+
+
+def write_assets(ctx: Context, shas: dict[str, str], out_dir: Path, names: dict[str, str]) -> dict[str, Path]:
+    """Copy the assets named in `names` (role → file name) from storage into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for role, filename in names.items():
+        if role in shas:
+            path = out_dir / filename
+            path.write_bytes(ctx.storage.get(shas[role]))
+            written[role] = path
+    return written
+
+
+def write_json(path: Path, data: dict) -> Path:
+    """Write `data` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def job_seconds(job: Job) -> float | None:
+    """Wall time from submission to finish."""
+    if job.finished_at and job.created_at:
+        return round((job.finished_at - job.created_at).total_seconds(), 3)
+    return None

@@ -1,0 +1,170 @@
+"""The whole path on real services: Redis broker, a real `tint worker` process, PostgreSQL, an S3 server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import redis
+import sqlalchemy as sa
+
+pytestmark = pytest.mark.services
+
+GOOD = 18
+
+
+def _manifest(data_dir: Path, folder: Path) -> Path:
+    index = json.loads((data_dir / "index.json").read_text())
+    items = [it for it in index["items"] if it["split"] == "train"][:GOOD]
+    drawings = []
+    for it in items:
+        shutil.copy(data_dir / "train" / f"{it['name']}_line.png", folder / f"{it['name']}.png")
+        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
+        drawings.append(
+            {"line": f"{it['name']}.png", "character": it["annotation"], "hints": {"points": points}}
+        )
+    (folder / "not_an_image.png").write_text("this is a text file, not a drawing")
+    good_png = (folder / f"{items[0]['name']}.png").read_bytes()
+    (folder / "truncated.png").write_bytes(good_png[: len(good_png) // 3])
+    drawings += [
+        {"line": "not_an_image.png", "character": "broken"},
+        {"line": "truncated.png", "character": "broken"},
+        {
+            "line": f"{items[1]['name']}.png",
+            "name": "hint_outside",
+            "character": "broken",
+            "hints": {"points": [{"x": 5000, "y": 3, "color": "#ff0000"}]},
+        },
+        {
+            "line": f"{items[2]['name']}.png",
+            "name": "bad_color",
+            "character": "broken",
+            "hints": {"points": [{"x": 3, "y": 3, "color": "reddish"}]},
+        },
+    ]
+    path = folder / "batch.json"
+    path.write_text(json.dumps({"name": "integration", "drawings": drawings}))
+    return path
+
+
+def _env(postgres_url: str, redis_url: str, s3_endpoint: str, bucket: str, home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "TINT_HOME": str(home),
+            "TINT_DATABASE_URL": postgres_url,
+            "TINT_BROKER_URL": redis_url,
+            "TINT_STORAGE_URL": f"s3://{bucket}",
+            "TINT_S3_ENDPOINT": s3_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    return env
+
+
+def _tint(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _wait_batch(engine: sa.Engine, batch_id: int, *, timeout_s: float = 120) -> dict[str, int]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    sa.text("SELECT state, count(*) FROM job WHERE batch_id = :b GROUP BY state"),
+                    {"b": batch_id},
+                ).all()
+            )
+        if set(counts) <= {"done", "failed"} or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def worker_env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path):
+    redis.Redis.from_url(redis_url).flushdb()
+    env = _env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path / "home")
+    upgrade = _tint("db", "upgrade", env=env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield env
+    proc.terminate()
+    proc.wait(20)
+    log.close()
+
+
+def test_batch_on_real_services_ends_done_or_failed_with_reason(
+    worker_env, postgres_url, s3_endpoint, s3_bucket, data_dir, tmp_path
+):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    manifest = _manifest(data_dir, folder)
+    submitted = _tint("submit", str(manifest), env=worker_env)
+    assert submitted.returncode == 0, submitted.stderr
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        batch_id = conn.execute(sa.text("SELECT max(id) FROM batch")).scalar_one()
+    counts = _wait_batch(engine, batch_id)
+    assert counts == {"done": GOOD, "failed": 4}, counts
+
+    with engine.connect() as conn:
+        failed = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT d.name, j.error FROM job j JOIN drawing d ON d.id = j.drawing_id "
+                    "WHERE j.batch_id = :b AND j.state = 'failed'"
+                ),
+                {"b": batch_id},
+            ).all()
+        )
+        revisions = (
+            conn.execute(
+                sa.text(
+                    "SELECT r.assets FROM revision r JOIN job j ON j.revision_id = r.id WHERE j.batch_id = :b"
+                ),
+                {"b": batch_id},
+            )
+            .scalars()
+            .all()
+        )
+        asset_rows = conn.execute(sa.text("SELECT count(*) FROM asset")).scalar_one()
+    assert "not an image" in failed["not_an_image.png"]
+    assert "not an image" in failed["truncated.png"] or "truncated" in failed["truncated.png"]
+    assert "outside" in failed["hint_outside"]
+    assert "reddish" in failed["bad_color"]
+    assert len(revisions) == GOOD
+
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    keys = {o["Key"].rsplit("/", 1)[-1] for o in s3.list_objects_v2(Bucket=s3_bucket).get("Contents", [])}
+    for assets in revisions:
+        assets = assets if isinstance(assets, dict) else json.loads(assets)
+        assert {"colored", "flats", "lines", "regions"} <= set(assets)
+        assert set(assets.values()) <= keys
+
+    again = _tint("submit", str(manifest), env=worker_env)
+    assert again.returncode == 0, again.stderr
+    counts = _wait_batch(engine, batch_id + 1)
+    assert counts == {"done": GOOD, "failed": 4}, counts
+    keys_after = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket).get("Contents", [])}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM asset")).scalar_one() == asset_rows
+    assert len(keys_after) == len(keys)
+    engine.dispose()

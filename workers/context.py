@@ -1,0 +1,58 @@
+"""The per-process runtime: settings, database sessions and asset storage, built once and shared."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.session import make_engine, make_sessionmaker, upgrade
+from workers.settings import Settings, get_settings
+from workers.storage import Storage, open_storage
+
+__all__ = ["Context", "make_context", "get_context", "set_context"]
+
+
+@dataclass
+class Context:
+    """What a front door or a worker process needs to run jobs."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    storage: Storage
+
+
+_lock = threading.Lock()
+_current: Context | None = None
+
+
+def make_context(settings: Settings, *, migrate: bool | None = None) -> Context:
+    """Open the database and storage named by `settings`; SQLite databases are migrated on first use."""
+    if migrate is None:
+        migrate = settings.database_url.startswith("sqlite")
+    if migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    storage = open_storage(
+        settings.storage_url, s3_endpoint=settings.s3_endpoint, create_bucket=settings.s3_create_bucket
+    )
+    return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine), storage=storage)
+
+
+def get_context() -> Context:
+    """The process's context, made from the environment's settings on first call."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = make_context(get_settings())
+        return _current
+
+
+def set_context(context: Context | None) -> None:
+    """Replace the process's context (a front door that built its own, or a test)."""
+    global _current
+    with _lock:
+        _current = context

@@ -1,0 +1,192 @@
+"""A job's life on a worker: claim it, read its inputs, store its outputs, record the result once.
+
+Each function opens its own short transaction. Database faults surface as `Transient`, so the task
+retries with backoff; a job already finished is left alone (a redelivered message does nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import Asset, Drawing, Job, Prompt, Revision
+from pipeline.errors import NotFound, Transient
+from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
+from pipeline.images import decode_image, encode_png
+from workers.context import Context
+
+__all__ = ["JobInputs", "Stored", "session_scope", "start", "fail", "load_hints", "store_arrays", "finish"]
+
+
+@dataclass
+class JobInputs:
+    """A claimed job's row values, detached from the database session."""
+
+    id: int
+    kind: str
+    attempts: int
+    params: dict
+    drawing_id: int | None
+    drawing_name: str
+    line_sha: str | None
+    prompt_id: int | None
+    prompt_kind: str | None
+    prompt_payload: dict
+    hint_sha: str | None
+    parent_revision_id: int | None
+
+
+@dataclass
+class Stored:
+    """Assets written to storage for one job, waiting to be recorded with it."""
+
+    shas: dict[str, str] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def session_scope(ctx: Context) -> Iterator[Session]:
+    """One transaction; database connection faults become `Transient` so the caller retries."""
+    try:
+        with ctx.sessions() as session, session.begin():
+            yield session
+    except (OperationalError, DBAPIError) as exc:
+        if (
+            isinstance(exc, DBAPIError)
+            and not isinstance(exc, OperationalError)
+            and not exc.connection_invalidated
+        ):
+            raise
+        raise Transient(f"database unavailable ({type(exc.orig).__name__}: {exc.orig}); will retry") from exc
+
+
+def start(ctx: Context, job_id: int, *, worker: str) -> JobInputs | None:
+    """Mark the job running (attempt + 1) and return its inputs; None when it is already finished."""
+    with session_scope(ctx) as session:
+        job = queries.claim_job(session, job_id, worker=worker, deadline_s=ctx.settings.job_deadline_s)
+        if job is None:
+            return None
+        drawing = session.get(Drawing, job.drawing_id) if job.drawing_id is not None else None
+        prompt = session.get(Prompt, job.prompt_id) if job.prompt_id is not None else None
+        return JobInputs(
+            id=job.id,
+            kind=job.kind,
+            attempts=job.attempts,
+            params=dict(job.params or {}),
+            drawing_id=job.drawing_id,
+            drawing_name=drawing.name if drawing else "",
+            line_sha=drawing.line_sha if drawing else None,
+            prompt_id=job.prompt_id,
+            prompt_kind=prompt.kind if prompt else None,
+            prompt_payload=dict(prompt.payload or {}) if prompt else {},
+            hint_sha=prompt.hint_sha if prompt else None,
+            parent_revision_id=job.parent_revision_id,
+        )
+
+
+def fail(ctx: Context, job_id: int, error: str) -> None:
+    """Mark the job failed with a message a person can act on; nothing else is recorded."""
+    with session_scope(ctx) as session:
+        queries.fail_job(session, job_id, error=error)
+
+
+def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
+    """The job's prompt turned into one hint set: hint image first, then points and strokes over it."""
+    hints = empty_hints(width=width, height=height)
+    if job.hint_sha:
+        image = decode_image(ctx.storage.get(job.hint_sha), name=f"hint image of {job.drawing_name!r}")
+        hints = hints_from_image(image, width=width, height=height)
+    payload = {k: v for k, v in job.prompt_payload.items() if k in ("points", "strokes")}
+    if payload:
+        hints = merge_hints(hints, hints_from_json(payload, width=width, height=height))
+    return hints
+
+
+def load_revision(ctx: Context, revision_id: int) -> tuple[Revision, Drawing]:
+    """A revision and its drawing, detached; NotFound names the id."""
+    with session_scope(ctx) as session:
+        revision = session.get(Revision, revision_id)
+        if revision is None:
+            raise NotFound(f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions.")
+        drawing = session.get(Drawing, revision.drawing_id)
+        session.expunge(revision)
+        session.expunge(drawing)
+        return revision, drawing
+
+
+def store_arrays(ctx: Context, arrays: dict[str, np.ndarray], *, timings: dict[str, float]) -> Stored:
+    """Encode each array as PNG and write it content-addressed; adds encode/store times to `timings`."""
+    stored = Stored()
+    encode_ms = store_ms = 0.0
+    for role, array in arrays.items():
+        t0 = time.perf_counter()
+        data = encode_png(array)
+        t1 = time.perf_counter()
+        sha = ctx.storage.put(data, media_type="image/png")
+        t2 = time.perf_counter()
+        encode_ms += (t1 - t0) * 1000
+        store_ms += (t2 - t1) * 1000
+        stored.shas[role] = sha
+        stored.rows.append(
+            {
+                "sha256": sha,
+                "key": ctx.storage.key(sha),
+                "media_type": "image/png",
+                "size": len(data),
+                "width": int(array.shape[1]),
+                "height": int(array.shape[0]),
+            }
+        )
+    timings["encode"] = round(encode_ms, 2)
+    timings["store"] = round(store_ms, 2)
+    return stored
+
+
+def store_json(ctx: Context, stored: Stored, role: str, data: bytes) -> None:
+    """Write a JSON document content-addressed and add it to `stored`."""
+    sha = ctx.storage.put(data, media_type="application/json")
+    stored.shas[role] = sha
+    stored.rows.append(
+        {"sha256": sha, "key": ctx.storage.key(sha), "media_type": "application/json", "size": len(data)}
+    )
+
+
+def finish(
+    ctx: Context,
+    job_id: int,
+    *,
+    stored: Stored,
+    result: dict,
+    revision: dict | None = None,
+    new_prompt: dict | None = None,
+) -> int | None:
+    """Record assets, an optional new prompt and revision, and mark the job done, in one transaction.
+
+    Returns the revision id (the existing one when the job was already done, so a retry records nothing).
+    """
+    with session_scope(ctx) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} does not exist")
+        if job.state == "done":
+            return job.revision_id
+        for row in stored.rows:
+            queries.add_asset(session, **row)
+        if revision is not None and new_prompt is not None:
+            prompt = queries.create_prompt(session, **new_prompt)
+            session.flush()
+            revision = {**revision, "prompt_id": prompt.id}
+        rev = queries.finish_job(session, job_id, result=result, revision=revision)
+        return rev.id if rev is not None else None
+
+
+def asset_exists(session: Session, sha: str) -> bool:
+    """True when an asset row with this hash is recorded."""
+    return session.get(Asset, sha) is not None

@@ -1,0 +1,333 @@
+"""Submitting work: manifests and single files become rows first, then one Celery message per job.
+
+The database is the source of truth and the broker only transport: rows are committed before any message
+is sent, and `reconcile` re-sends jobs left queued or running past their deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from db import queries
+from db.models import Job, Revision
+from pipeline.errors import BadInput, BadManifest, BadPrompt, NotFound, TintError
+from workers.celery_app import TASK_QUEUES, app
+from workers.context import Context
+from workers.jobs import session_scope
+
+__all__ = [
+    "DrawingSpec",
+    "read_manifest",
+    "read_hint_file",
+    "retry_job",
+    "submit_manifest",
+    "submit_colorize",
+    "submit_blockify",
+    "submit_recolor",
+    "enqueue",
+    "reconcile",
+    "wait_for_job",
+]
+
+log = logging.getLogger("tint.submit")
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+FINAL_STATES = ("done", "failed", "cancelled")
+
+
+@dataclass
+class DrawingSpec:
+    """One drawing of a manifest, with its files read."""
+
+    name: str
+    character: str
+    view: str
+    line: bytes
+    prompt_kind: str
+    prompt_payload: dict
+    hint_image: bytes | None
+
+
+def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
+    """A file named by a manifest, which must stay inside the manifest's folder."""
+    if not isinstance(value, str) or not value:
+        raise BadManifest(f"drawing #{index}: {field!r} must be a file name, got {value!r}")
+    if "://" in value or value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":"):
+        raise BadManifest(
+            f"drawing #{index}: {field} {value!r} is not a relative path; name files relative to the "
+            "manifest (Tint never fetches URLs or reads absolute paths)."
+        )
+    path = (base / value).resolve()
+    if not path.is_relative_to(base.resolve()):
+        raise BadManifest(f"drawing #{index}: {field} {value!r} points outside the manifest's folder.")
+    if not path.is_file():
+        raise BadManifest(f"drawing #{index}: {field} {value!r} does not exist next to the manifest.")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise BadManifest(f"drawing #{index}: {field} {value!r} is over {MAX_INPUT_BYTES // 2**20} MiB.")
+    return path
+
+
+def read_hint_file(path: Path) -> tuple[dict, bytes | None]:
+    """A hints file as (points/strokes JSON, hint image bytes): JSON by content, anything else an image."""
+    data = Path(path).read_bytes()
+    if data.lstrip()[:1] in (b"{", b"["):
+        try:
+            payload = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadPrompt(f"hints file {Path(path).name!r} is not valid JSON ({exc}).") from exc
+        if not isinstance(payload, dict):
+            raise BadPrompt(
+                f"hints file {Path(path).name!r} must hold an object with 'points' and/or 'strokes'."
+            )
+        return payload, None
+    return {}, data
+
+
+def _prompt_of(entry: dict, base: Path, index: int) -> tuple[str, dict, bytes | None]:
+    hints = entry.get("hints")
+    payload: dict = {}
+    hint_image = None
+    if isinstance(hints, str):
+        try:
+            payload, hint_image = read_hint_file(_safe_path(base, hints, field="hints", index=index))
+        except BadPrompt as exc:
+            raise BadManifest(f"drawing #{index}: {exc}") from exc
+    elif isinstance(hints, dict):
+        payload = hints
+    elif hints is not None:
+        raise BadManifest(f"drawing #{index}: 'hints' must be a JSON file name or an object.")
+    if not isinstance(payload, dict):
+        raise BadManifest(f"drawing #{index}: hints must be a JSON object with 'points' and/or 'strokes'.")
+    if entry.get("hint_image") is not None:
+        hint_image = _safe_path(base, entry["hint_image"], field="hint_image", index=index).read_bytes()
+    kind = "mixed" if payload and hint_image else "points" if payload else "image" if hint_image else "none"
+    return kind, payload, hint_image
+
+
+def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
+    """Parse a YAML or JSON batch manifest and read the files it names; BadManifest says what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadManifest(f"manifest {str(path)!r} does not exist.")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise BadManifest(f"manifest {path.name!r} is over {MAX_MANIFEST_BYTES // 2**20} MiB.")
+    try:
+        doc = yaml.safe_load(path.read_text("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadManifest(f"manifest {path.name!r} is not valid YAML/JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("drawings"), list) or not doc["drawings"]:
+        raise BadManifest(f"manifest {path.name!r} needs a non-empty 'drawings' list.")
+    base = path.parent
+    specs: list[DrawingSpec] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(doc["drawings"], start=1):
+        if not isinstance(entry, dict):
+            raise BadManifest(f"drawing #{index} must be a mapping with at least 'line'.")
+        line_path = _safe_path(base, entry.get("line"), field="line", index=index)
+        name = str(entry.get("name") or entry["line"])
+        if name in seen:
+            raise BadManifest(f"drawing #{index}: name {name!r} appears twice; names in a batch are unique.")
+        seen.add(name)
+        kind, payload, hint_image = _prompt_of(entry, base, index)
+        specs.append(
+            DrawingSpec(
+                name=name,
+                character=str(entry.get("character", "")),
+                view=str(entry.get("view", "")),
+                line=line_path.read_bytes(),
+                prompt_kind=kind,
+                prompt_payload=payload,
+                hint_image=hint_image,
+            )
+        )
+    return doc, specs
+
+
+def _put_asset(ctx: Context, session, data: bytes, *, media_type: str) -> str:
+    sha = ctx.storage.put(data, media_type=media_type)
+    queries.add_asset(session, sha256=sha, key=ctx.storage.key(sha), media_type=media_type, size=len(data))
+    return sha
+
+
+def _media_type(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int | None) -> Job:
+    line_sha = _put_asset(ctx, session, spec.line, media_type=_media_type(spec.line))
+    hint_sha = None
+    if spec.hint_image is not None:
+        hint_sha = _put_asset(ctx, session, spec.hint_image, media_type=_media_type(spec.hint_image))
+    drawing = queries.create_drawing(
+        session,
+        batch_id=batch_id,
+        name=spec.name,
+        character=spec.character,
+        view=spec.view,
+        line_sha=line_sha,
+    )
+    session.flush()
+    prompt = queries.create_prompt(
+        session, drawing_id=drawing.id, kind=spec.prompt_kind, payload=spec.prompt_payload, hint_sha=hint_sha
+    )
+    session.flush()
+    return queries.create_job(
+        session,
+        kind="colorize",
+        params={},
+        batch_id=batch_id,
+        drawing_id=drawing.id,
+        prompt_id=prompt.id,
+        deadline_s=ctx.settings.job_deadline_s,
+    )
+
+
+def enqueue(ctx: Context, jobs: list[tuple[int, str]]) -> int:
+    """Send one message per (job id, kind); a broker fault is logged, the reconciler re-sends later."""
+    sent = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for job_id, kind in jobs:
+                name = f"tint.{kind}"
+                app.send_task(name, args=[job_id], queue=TASK_QUEUES[name], producer=producer)
+                sent += 1
+    except Exception as exc:  # the rows are committed; reconcile will send what was not sent
+        log.warning(
+            "broker refused %d of %d messages (%s); `tint reconcile` re-sends them",
+            len(jobs) - sent,
+            len(jobs),
+            exc,
+        )
+    return sent
+
+
+def submit_manifest(ctx: Context, path: Path, *, submitted_by: str = "") -> int:
+    """Record a batch and its jobs in one transaction, then enqueue them; returns the batch id."""
+    doc, specs = read_manifest(path)
+    with session_scope(ctx) as session:
+        batch = queries.create_batch(
+            session, name=str(doc.get("name") or Path(path).stem), submitted_by=submitted_by, manifest=doc
+        )
+        session.flush()
+        created = [_new_drawing_job(ctx, session, spec, batch_id=batch.id) for spec in specs]
+        session.flush()
+        batch_id = batch.id
+        job_ids = [(job.id, job.kind) for job in created]
+    enqueue(ctx, job_ids)
+    return batch_id
+
+
+def submit_colorize(ctx: Context, spec: DrawingSpec) -> int:
+    """Record and enqueue one colorize job for a single drawing; returns the job id."""
+    with session_scope(ctx) as session:
+        job = _new_drawing_job(ctx, session, spec, batch_id=None)
+        session.flush()
+        job_id = job.id
+    enqueue(ctx, [(job_id, "colorize")])
+    return job_id
+
+
+def submit_blockify(
+    ctx: Context, *, image: bytes | None = None, name: str = "image", revision_id: int | None = None
+) -> int:
+    """Record and enqueue one blockify job, of an image or of a revision; returns the job id."""
+    with session_scope(ctx) as session:
+        if revision_id is not None:
+            if session.get(Revision, revision_id) is None:
+                raise NotFound(
+                    f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions."
+                )
+            params = {"revision_id": revision_id}
+        else:
+            params = {
+                "image_sha": _put_asset(ctx, session, image, media_type=_media_type(image)),
+                "name": name,
+            }
+        job = queries.create_job(
+            session, kind="blockify", params=params, deadline_s=ctx.settings.job_deadline_s
+        )
+        session.flush()
+        job_id = job.id
+    enqueue(ctx, [(job_id, "blockify")])
+    return job_id
+
+
+def submit_recolor(ctx: Context, *, revision_id: int, edits: dict[str, str], at: list[list]) -> int:
+    """Record and enqueue a recolor of `revision_id`; an unknown revision records nothing."""
+    with session_scope(ctx) as session:
+        revision = session.get(Revision, revision_id)
+        if revision is None:
+            raise NotFound(f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions.")
+        job = queries.create_job(
+            session,
+            kind="recolor",
+            params={"edits": edits, "at": at},
+            drawing_id=revision.drawing_id,
+            parent_revision_id=revision_id,
+            deadline_s=ctx.settings.job_deadline_s,
+        )
+        session.flush()
+        job_id = job.id
+    enqueue(ctx, [(job_id, "recolor")])
+    return job_id
+
+
+def retry_job(ctx: Context, job_id: int) -> None:
+    """Queue a failed or cancelled job again (`tint retry`)."""
+    with session_scope(ctx) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} does not exist.")
+        if job.state not in ("failed", "cancelled"):
+            raise BadInput(f"job {job_id} is {job.state}; only failed or cancelled jobs can be retried.")
+        queries.requeue_job(session, job_id, deadline_s=ctx.settings.job_deadline_s)
+        kind = job.kind
+    enqueue(ctx, [(job_id, kind)])
+
+
+def reconcile(ctx: Context) -> int:
+    """Re-enqueue every job left queued or running past its deadline; returns how many."""
+    with session_scope(ctx) as session:
+        todo = [
+            (job.id, job.kind)
+            for job in queries.stranded_jobs(session)
+            if queries.requeue_job(
+                session, job.id, deadline_s=ctx.settings.job_deadline_s, only_stranded=True
+            )
+        ]
+    if todo:
+        log.info("reconcile: re-enqueued %d stranded jobs", len(todo))
+    return enqueue(ctx, todo) if todo else 0
+
+
+def wait_for_job(ctx: Context, job_id: int, *, timeout_s: float) -> Job:
+    """Poll the database until the job is done, failed or cancelled; TintError on timeout."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.02
+    while True:
+        with session_scope(ctx) as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound(f"job {job_id} does not exist")
+            if job.state in FINAL_STATES:
+                session.expunge(job)
+                return job
+        if time.monotonic() > deadline:
+            raise TintError(
+                f"job {job_id} is still {job.state} after {timeout_s:.0f}s; is a worker running? "
+                "(start one with `tint worker`)"
+            )
+        time.sleep(delay)
+        delay = min(0.25, delay * 1.5)

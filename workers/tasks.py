@@ -1,0 +1,240 @@
+"""Celery tasks: thin wrappers that claim a job, call `pipeline`, store the outputs and record them.
+
+The payload is only a job id. A redelivered message finds its job finished and does nothing; bad input
+fails the job at once; transient faults retry with exponential backoff and fail the job when retries run
+out, with the cause, so `tint retry` can bring it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+import pipeline
+from pipeline.errors import BadInput, Transient
+from pipeline.hints import hints_from_json, parse_color
+from pipeline.images import decode_image, decode_label_map
+from workers import jobs
+from workers.celery_app import app
+from workers.context import Context, get_context
+
+__all__ = ["colorize", "blockify", "recolor", "reconcile", "MAX_RETRIES"]
+
+log = logging.getLogger("tint.tasks")
+MAX_RETRIES = 8
+COLORIZER_VERSION = "region-fill-1"
+PARTITION_VERSION = "equal-color-1"
+
+
+def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> None:
+    """Claim the job and run `body`; route errors to fail-now, retry-later or fail-with-cause."""
+    ctx = get_context()
+    try:
+        job = jobs.start(ctx, job_id, worker=task.request.hostname or "in-process")
+        if job is None:
+            log.info("job %s already finished or cancelled; nothing to do", job_id)
+            return
+        body(ctx, job)
+    except BadInput as exc:
+        log.info("job %s failed on bad input: %s", job_id, exc)
+        jobs.fail(ctx, job_id, str(exc))
+    except Transient as exc:
+        if task.request.retries >= MAX_RETRIES:
+            jobs.fail(ctx, job_id, f"gave up after {MAX_RETRIES} retries: {exc}")
+            return
+        countdown = min(60.0, 0.5 * 2**task.request.retries)
+        log.warning("job %s hit a transient fault (%s); retry in %.1fs", job_id, exc, countdown)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from exc
+    except Exception as exc:  # a bug must fail its own job, never the worker or the batch
+        log.error("job %s crashed:\n%s", job_id, traceback.format_exc())
+        jobs.fail(ctx, job_id, f"internal error ({type(exc).__name__}: {exc}); report it with the job id")
+
+
+def _timed(timings: dict[str, float], stage: str, fn: Callable, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    timings[stage] = round(timings.get(stage, 0.0) + (time.perf_counter() - t0) * 1000, 2)
+    return out
+
+
+def _read_drawing(ctx: Context, sha: str, *, name: str, timings: dict[str, float]) -> np.ndarray:
+    data = _timed(timings, "fetch", ctx.storage.get, sha)
+    return _timed(timings, "decode", decode_image, data, name=name, max_pixels=ctx.settings.max_pixels)
+
+
+def _region_map(regions: np.ndarray) -> np.ndarray:
+    if regions.max(initial=0) > 65535:
+        raise BadInput(f"drawing has {int(regions.max())} regions; at most 65535 fit a 16-bit label map.")
+    return regions.astype(np.uint16)
+
+
+def _colorize_and_store(ctx: Context, drawing: np.ndarray, hints, *, timings: dict[str, float]):
+    result = pipeline.colorize(drawing, hints, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area)
+    timings.update(result.timings)
+    arrays = {
+        "colored": result.colored,
+        "flats": result.flats,
+        "lines": result.lines,
+        "regions": _region_map(result.regions),
+    }
+    return result, jobs.store_arrays(ctx, arrays, timings=timings)
+
+
+def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
+    return {
+        "timings": timings,
+        "region_count": int(result.regions.max(initial=0)),
+        "proof": result.proof,
+        "conflicts": result.conflicts,
+        "assets": stored.shas,
+    }
+
+
+def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
+    """Colorize the job's drawing with its prompt and record a revision."""
+    timings: dict[str, float] = {}
+    drawing = _read_drawing(ctx, job.line_sha, name=job.drawing_name, timings=timings)
+    hints = _timed(
+        timings, "hints", jobs.load_hints, ctx, job, width=drawing.shape[1], height=drawing.shape[0]
+    )
+    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings)
+    revision = {
+        "drawing_id": job.drawing_id,
+        "prompt_id": job.prompt_id,
+        "parent_revision_id": None,
+        "kind": "colorize",
+        "assets": stored.shas,
+        "inputs": {"line": job.line_sha, "hint_image": job.hint_sha, "prompt_id": job.prompt_id},
+        "model_versions": {"colorizer": COLORIZER_VERSION},
+        "proof": result.proof,
+        "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
+    }
+    jobs.finish(ctx, job.id, stored=stored, result=_summary(result, stored, timings), revision=revision)
+
+
+def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
+    """Split a colored image (or a revision, following its regions) into flat color blocks."""
+    timings: dict[str, float] = {}
+    regions = None
+    if job.params.get("revision_id") is not None:
+        revision, _ = jobs.load_revision(ctx, int(job.params["revision_id"]))
+        colored = _read_drawing(
+            ctx, revision.assets["colored"], name=f"revision {revision.id}", timings=timings
+        )
+        regions = decode_label_map(
+            ctx.storage.get(revision.assets["regions"]), name=f"regions of {revision.id}"
+        )
+    else:
+        colored = _read_drawing(
+            ctx, job.params["image_sha"], name=job.params.get("name", "image"), timings=timings
+        )
+    result = _timed(timings, "blockify", pipeline.blockify, _over_white(colored), regions=regions)
+    stored = jobs.store_arrays(
+        ctx, {"blocks": result.blocks, "block_labels": _region_map(result.labels)}, timings=timings
+    )
+    table = pipeline.block_table_json(result.table)
+    jobs.store_json(ctx, stored, "blocks_json", json.dumps(table, sort_keys=True).encode())
+    summary = {
+        "timings": timings,
+        "block_count": len(table),
+        "assets": stored.shas,
+        "model_versions": {"partition": PARTITION_VERSION},
+    }
+    jobs.finish(ctx, job.id, stored=stored, result=summary)
+
+
+def _over_white(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: an RGBA image composited over white."""
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    out = rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return np.rint(out).astype(np.uint8)
+
+
+def _parse_edits(params: dict) -> tuple[dict[int, tuple[int, int, int]], list[tuple[int, int, tuple]]]:
+    try:
+        by_id = {int(k): parse_color(v) for k, v in (params.get("edits") or {}).items()}
+        at = [(int(x), int(y), parse_color(c)) for x, y, c in (params.get("at") or [])]
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"recolor edits are malformed ({exc}); use BLOCK_ID=#RRGGBB or X,Y=#RRGGBB.") from exc
+    return by_id, at
+
+
+def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
+    """Recolor chosen blocks of a revision: target prompt from its blocks, colorize again, check locality."""
+    timings: dict[str, float] = {}
+    parent, drawing_row = jobs.load_revision(ctx, job.parent_revision_id)
+    drawing = _read_drawing(ctx, drawing_row.line_sha, name=drawing_row.name, timings=timings)
+    colored = _over_white(
+        _read_drawing(ctx, parent.assets["colored"], name=f"revision {parent.id}", timings=timings)
+    )
+    regions = decode_label_map(
+        ctx.storage.get(parent.assets["regions"]), name=f"regions of revision {parent.id}"
+    )
+    blocks = _timed(timings, "blockify", pipeline.blockify, colored, regions=regions)
+    by_id, at = _parse_edits(job.params)
+    edits = {**by_id, **pipeline.edits_at_points(at, labels=blocks.labels)}
+    if not edits:
+        raise BadInput("recolor needs at least one edit: --set BLOCK_ID=#RRGGBB or --at X,Y=#RRGGBB.")
+    target = _timed(timings, "target", pipeline.target_prompt, blocks=blocks, colored=colored, edits=edits)
+    hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
+    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings)
+    locality = pipeline.recolor_locality(
+        parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
+    )
+    proof = {**result.proof, "locality": locality}
+    edits_json = {str(k): pipeline.format_color(v) for k, v in sorted(edits.items())}
+    revision = {
+        "drawing_id": drawing_row.id,
+        "parent_revision_id": parent.id,
+        "kind": "recolor",
+        "edits": edits_json,
+        "assets": stored.shas,
+        "inputs": {
+            "line": drawing_row.line_sha,
+            "parent_colored": parent.assets["colored"],
+            "parent_regions": parent.assets["regions"],
+        },
+        "model_versions": {"colorizer": COLORIZER_VERSION},
+        "proof": proof,
+        "flagged": result.proof.get("hint_adherence", 1.0) < 1.0
+        or locality.get("unchanged_outside", 1.0) < 1.0,
+    }
+    new_prompt = {
+        "drawing_id": drawing_row.id,
+        "kind": "target",
+        "payload": target,
+        "parent_prompt_id": parent.prompt_id,
+    }
+    summary = {**_summary(result, stored, timings), "edits": edits_json, "locality": locality}
+    jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision, new_prompt=new_prompt)
+
+
+@app.task(name="tint.colorize", bind=True, max_retries=MAX_RETRIES)
+def colorize(self, job_id: int) -> None:
+    """Colorize one drawing (job id only in the message)."""
+    _run(self, job_id, run_colorize)
+
+
+@app.task(name="tint.blockify", bind=True, max_retries=MAX_RETRIES)
+def blockify(self, job_id: int) -> None:
+    """Blockify one colored image or revision."""
+    _run(self, job_id, run_blockify)
+
+
+@app.task(name="tint.recolor", bind=True, max_retries=MAX_RETRIES)
+def recolor(self, job_id: int) -> None:
+    """Make a recolored revision from a revision and block edits."""
+    _run(self, job_id, run_recolor)
+
+
+@app.task(name="tint.reconcile", bind=True)
+def reconcile(self) -> int:
+    """Re-enqueue jobs left queued or running past their deadline."""
+    from workers.submit import reconcile as reconcile_jobs
+
+    return reconcile_jobs(get_context())
