@@ -63,6 +63,7 @@ __all__ = [
     "revision_chain",
     "add_review",
     "touch_worker",
+    "forget_worker",
     "live_workers",
 ]
 
@@ -480,6 +481,11 @@ def touch_worker(session: Session, *, name: str, queues: str) -> None:
     stmt = _insert(session, WorkerHeartbeat).values(name=name, queues=queues, last_seen=now)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"queues": queues, "last_seen": now})
     session.execute(stmt)
+
+
+def forget_worker(session: Session, *, name: str) -> None:
+    """Remove worker `name`'s heartbeat (a clean shutdown), so it no longer counts as live."""
+    session.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
 
 
 def live_workers(session: Session, *, within_s: float = 15) -> list[WorkerHeartbeat]:

@@ -18,6 +18,7 @@ from db import queries
 from pipeline.errors import BadInput, TintError
 from studio import runner
 from studio.runner import console, err_console
+from studio.train_cli import train_app
 
 __all__ = ["app"]
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(train_app, name="train")
 
 
 def _friendly(fn):

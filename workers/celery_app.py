@@ -11,7 +11,7 @@ from kombu import Queue
 
 from workers.settings import Settings, get_settings
 
-__all__ = ["app", "configure", "GPU_QUEUE", "CPU_QUEUE", "TASK_QUEUES"]
+__all__ = ["app", "configure", "retarget", "GPU_QUEUE", "CPU_QUEUE", "TASK_QUEUES"]
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
@@ -58,6 +58,15 @@ def configure(celery_app: Celery, settings: Settings) -> Celery:
         worker_send_task_events=False,
     )
     return celery_app
+
+
+def retarget(settings: Settings) -> Celery:
+    """Point the process's app at another broker (a front door or test that built its own settings)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    return configure(app, settings)
 
 
 app = configure(Celery("tint", include=["workers.tasks"]), get_settings())

@@ -226,3 +226,13 @@ def test_timestamps_in_other_zones_stored_as_utc(session: Session) -> None:
     loaded = session.get(WorkerHeartbeat, "tokyo")
     assert loaded.last_seen == tokyo and loaded.last_seen.tzinfo == UTC
     assert [w.name for w in queries.live_workers(session)] == ["tokyo"]
+
+
+def test_forget_worker_removes_heartbeat(session: Session) -> None:
+    with session.begin():
+        queries.touch_worker(session, name="a", queues="gpu")
+        queries.touch_worker(session, name="b", queues="gpu")
+    with session.begin():
+        queries.forget_worker(session, name="a")
+        queries.forget_worker(session, name="never-seen")
+    assert [w.name for w in queries.live_workers(session)] == ["b"]

@@ -1,0 +1,104 @@
+"""Job lifecycle on the embedded default: claim once, fail bad input, retry transient faults, reconcile."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from celery.exceptions import Retry
+from sqlalchemy import func, select
+
+from db.models import Job, Revision, utcnow
+from pipeline.errors import Transient
+from workers import tasks
+from workers.celery_app import app
+from workers.embedded import in_process_worker
+from workers.submit import DrawingSpec, reconcile, submit_colorize, wait_for_job
+
+NAME = "1F476"
+
+
+def _spec(data_dir, *, line: bytes | None = None) -> DrawingSpec:
+    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
+    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    return DrawingSpec(
+        name=f"{NAME}.png",
+        character="baby",
+        view="front",
+        line=line if line is not None else (data_dir / "train" / f"{NAME}_line.png").read_bytes(),
+        prompt_kind="points",
+        prompt_payload={"points": points},
+        hint_image=None,
+    )
+
+
+def _count(ctx, model) -> int:
+    with ctx.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_celery_config_is_json_only_late_ack_prefetch_one():
+    conf = app.conf
+    assert conf.task_serializer == "json" and list(conf.accept_content) == ["json"]
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_create_missing_queues is False
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.task_routes["tint.colorize"] == {"queue": "gpu"}
+    assert conf.task_always_eager is False
+
+
+def test_a_redelivered_job_records_one_revision(embedded, data_dir):
+    job_id = submit_colorize(embedded, _spec(data_dir))
+    tasks.colorize.apply(args=[job_id])
+    tasks.colorize.apply(args=[job_id])
+    with embedded.sessions() as session:
+        job = session.get(Job, job_id)
+        assert job.state == "done" and job.attempts == 1
+    assert _count(embedded, Revision) == 1
+
+
+def test_bad_input_fails_its_own_job_with_the_reason(embedded, data_dir):
+    bad = submit_colorize(embedded, _spec(data_dir, line=b"GIF89a broken"))
+    good = submit_colorize(embedded, _spec(data_dir))
+    tasks.colorize.apply(args=[bad])
+    tasks.colorize.apply(args=[good])
+    with embedded.sessions() as session:
+        assert session.get(Job, bad).state == "failed"
+        assert f"{NAME}.png" in session.get(Job, bad).error
+        assert session.get(Job, good).state == "done"
+
+
+def test_transient_fault_retries_then_fails_with_the_cause(embedded, data_dir, monkeypatch):
+    job_id = submit_colorize(embedded, _spec(data_dir))
+
+    def broken_get(sha):
+        raise Transient("storage answered 503")
+
+    monkeypatch.setattr(embedded.storage, "get", broken_get)
+    task = SimpleNamespace(
+        request=SimpleNamespace(retries=0, hostname="t@h"),
+        retry=lambda exc, countdown, max_retries: Retry(exc=exc, when=countdown),
+    )
+    with pytest.raises(Retry):
+        tasks._run(task, job_id, tasks.run_colorize)
+    task.request.retries = tasks.MAX_RETRIES
+    tasks._run(task, job_id, tasks.run_colorize)
+    with embedded.sessions() as session:
+        job = session.get(Job, job_id)
+        assert job.state == "failed" and "503" in job.error and job.attempts == 2
+
+
+def test_reconcile_brings_a_stranded_job_to_done(embedded, data_dir):
+    job_id = submit_colorize(embedded, _spec(data_dir))
+    with embedded.sessions() as session, session.begin():
+        job = session.get(Job, job_id)
+        job.state, job.worker = "running", "dead@host"
+        job.deadline_at = utcnow() - timedelta(seconds=5)
+    with in_process_worker():
+        assert reconcile(embedded) == 1
+        job = wait_for_job(embedded, job_id, timeout_s=60)
+    assert job.state == "done" and job.revision_id is not None
+    assert _count(embedded, Revision) == 1
