@@ -35,6 +35,8 @@ __all__ = [
     "Revision",
     "Review",
     "WorkerHeartbeat",
+    "TOKEN_ROLES",
+    "ApiToken",
 ]
 
 JOB_KINDS = ("colorize", "blockify", "recolor")
@@ -124,6 +126,8 @@ class Batch(Base):
     submitted_by: Mapped[str] = mapped_column(default="")
     manifest: Mapped[Any] = mapped_column(sa.JSON())
     created_at: Mapped[datetime] = _created_at()
+    # The API token that submitted the batch (None for CLI submissions); submitters read only their own.
+    owner_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_token.id"), index=True)
 
     drawings: Mapped[list[Drawing]] = relationship(back_populates="batch", order_by="Drawing.id")
 
@@ -250,3 +254,19 @@ class WorkerHeartbeat(Base):
     name: Mapped[str] = mapped_column(primary_key=True)
     queues: Mapped[str]
     last_seen: Mapped[datetime]
+
+
+TOKEN_ROLES = ("submitter", "lead", "admin")  # each role can do what the ones before it can
+
+
+class ApiToken(Base):
+    """An HTTP API token: only the sha256 of the secret is kept; a revoked token stays for the record."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str]
+    role: Mapped[str]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None]

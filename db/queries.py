@@ -37,6 +37,7 @@ from db.models import (
 )
 
 __all__ = [
+    "REVISION_FIELDS",
     "add_asset",
     "get_asset",
     "create_batch",
@@ -104,7 +105,7 @@ def _check(value: str | None, allowed: Sequence[str | None], what: str) -> None:
 
 
 def _update_job(session: Session, job_id: int, where: sa.ColumnElement[bool], **values: Any) -> bool:
-    """Conditional UPDATE of one job; True if it matched. The ORM copy is refreshed on next load."""
+    """Conditional UPDATE of one job; True if it matched. Follow with _load_job to refresh the ORM copy."""
     stmt = sa.update(Job).where(Job.id == job_id, where).values(**values)
     result = session.execute(stmt, execution_options={"synchronize_session": False})
     return result.rowcount == 1

@@ -1,9 +1,14 @@
 """blockify: colored image -> color blocks (each filled with its mean color), block labels and a block table.
 
-Two ways to find blocks: from a Tint revision's region map (block id == region id, line pixels go to the
-nearest region, block color is the mean over the region's non-line pixels, so a flat region's block color
-is exactly its flat color), or, for any colored image, 4-connected components of equal color with specks
-merged into their neighbour. The partition model (a later issue) will add a third for shaded images.
+Three ways to find blocks:
+1. from a Tint revision's region map (block id == region id, line pixels go to the nearest region, block
+   color is the mean over the region's non-line pixels, so a flat region's block color is exactly its flat
+   color; a shaded region stays one block);
+2. for any colored image, with the partition model (`pipeline.models.partition`): its boundary map is
+   thresholded, the connected pieces of the inside are block cores, boundary pixels go to the nearest core,
+   specks merge into a neighbour; block color comes from the core pixels (see `blocks_from_maps`);
+3. without a model: 4-connected components of exactly equal color, specks merged (a baseline, and the
+   fallback when no model is given).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ __all__ = [
     "BlockifyResult",
     "blockify",
     "block_table_json",
+    "blocks_from_maps",
     "equal_color_components",
     "inner_distance",
 ]
@@ -84,16 +90,37 @@ def inner_distance(labels: np.ndarray, *, valid: np.ndarray | None = None) -> np
     return cv2.distanceTransform(inner.view(np.uint8), cv2.DIST_L2, 5)
 
 
+def label_means(rgb: np.ndarray, *, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per id 0..count: mean color (count + 1, 3) float64 of rgb (H, W, 3) over pixels with that id, and pixel count.
+
+    Callers put pixels they want left out under id 0 (np.where is far cheaper than boolean indexing).
+    """
+    flat = ids.ravel()
+    n = np.bincount(flat, minlength=count + 1)[: count + 1]
+    sums = np.stack(
+        [np.bincount(flat, weights=rgb[..., c].ravel(), minlength=count + 1)[: count + 1] for c in range(3)], 1
+    )
+    return sums / np.maximum(n, 1)[:, None], n
+
+
 def _mean_colors(rgb: np.ndarray, *, labels: np.ndarray, count: int, valid: np.ndarray | None) -> np.ndarray:
     """(count + 1, 3) uint8 mean color per label over valid pixels, rounded half up."""
-    ids = labels.ravel() if valid is None else labels[valid]
-    pixels = rgb.reshape(-1, 3) if valid is None else rgb[valid]
-    n = np.bincount(ids, minlength=count + 1).astype(np.float64)
-    out = np.zeros((count + 1, 3), np.uint8)
-    for c in range(3):
-        total = np.bincount(ids, weights=pixels[:, c], minlength=count + 1)
-        out[:, c] = np.floor(total / np.maximum(n, 1) + 0.5).astype(np.uint8)
-    return out
+    ids = labels if valid is None else np.where(valid, labels, 0)
+    means, _ = label_means(rgb, ids=ids, count=count)
+    return np.floor(means + 0.5).astype(np.uint8)
+
+
+def representative_points(dist: np.ndarray, *, labels: np.ndarray, ids: list[int]) -> list[tuple[int, int]]:
+    """(row, col) per id: the first pixel in raster order where dist reaches its maximum within the id."""
+    count = int(labels.max(initial=0))
+    flat_labels, flat_dist = labels.ravel(), dist.ravel()
+    best = np.full(count + 1, -1.0, np.float32)
+    np.maximum.at(best, flat_labels, flat_dist)
+    at_max = np.flatnonzero(flat_dist == best[flat_labels])
+    first = np.full(count + 1, flat_labels.size, np.int64)
+    np.minimum.at(first, flat_labels[at_max], at_max)
+    width = labels.shape[1]
+    return [(int(first[i] // width), int(first[i] % width)) for i in ids]
 
 
 def _table(
@@ -105,7 +132,7 @@ def _table(
     slices = ndimage.find_objects(labels, max_label=count)
     ids = [i for i in range(1, count + 1) if slices[i - 1] is not None]
     # point_labels excludes line pixels, so the point is a pixel of the region itself
-    positions = ndimage.maximum_position(dist, point_labels, index=ids) if ids else []
+    positions = representative_points(dist, labels=point_labels, ids=ids)
     table = []
     for rid, (py, px) in zip(ids, positions, strict=True):
         sy, sx = slices[rid - 1]
@@ -121,8 +148,81 @@ def _table(
     return table
 
 
-def blockify(colored: np.ndarray, *, regions: np.ndarray | None = None, min_area: int = 8) -> BlockifyResult:
-    """Split a colored image (H, W, 3) into color blocks; with a Tint region map, blocks are its regions."""
+def _nearest(cores: np.ndarray) -> np.ndarray:
+    """(H, W) int32: every pixel takes the id of the nearest pixel with an id > 0 (ids kept where > 0)."""
+    empty = (cores == 0).view(np.uint8)
+    if not empty.any() or empty.all():
+        return np.where(cores > 0, cores, 1).astype(np.int32)
+    _, nearest = cv2.distanceTransformWithLabels(empty, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+    lut = np.zeros(int(nearest.max()) + 1, np.int32)
+    lut[nearest[cores > 0]] = cores[cores > 0]
+    return lut[nearest]
+
+
+def blocks_from_maps(
+    boundary: np.ndarray, *, min_area: int = 8, threshold: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks from the partition model's boundary map: (labels (H, W) int32 1..N, core mask (H, W) bool).
+
+    boundary (H, W) float 0..1 comes from `partition.predict`. Cores are the
+    4-connected pieces where boundary < threshold (pieces under min_area are dropped); every other pixel
+    joins the nearest core, then specks merge. Colors are chosen by the caller (`_model_colors`).
+    """
+    inside = (boundary < threshold).view(np.uint8)
+    _, cores = cv2.connectedComponents(inside, connectivity=4, ltype=cv2.CV_32S)
+    area = np.bincount(cores.ravel())
+    area[0] = 0
+    cores[area[cores] < max(1, min_area)] = 0
+    labels = number_in_reading_order(merge_specks(_nearest(cores), min_area=min_area, zero_is_line=False))
+    return labels, cores > 0
+
+
+def _model_colors(
+    *, rgb: np.ndarray, flat: np.ndarray, labels: np.ndarray, core: np.ndarray, flat_std: float
+) -> np.ndarray:
+    """(N + 1, 3) uint8 block colors: a block whose core pixels are flat in the image (std under flat_std)
+    keeps their mean image color, exact for clean flats; a shaded or noisy block takes the model's
+    predicted flat color (its mean over the core), which undoes shading, highlights and noise."""
+    count = int(labels.max(initial=0))
+    use = core if core.any() else np.ones(labels.shape, bool)
+    # a block whose core is empty (it grew from specks) samples all its pixels
+    has_core = np.bincount(labels[use], minlength=count + 1) > 0
+    use = use | ~has_core[labels]
+    ids = labels[use]
+    n = np.maximum(np.bincount(ids, minlength=count + 1), 1).astype(np.float64)
+    pix = rgb[use].astype(np.float64)
+    pred = flat[use].astype(np.float64)
+    mean_img = (
+        np.stack([np.bincount(ids, weights=pix[:, c], minlength=count + 1) for c in range(3)], 1) / n[:, None]
+    )
+    sq = (
+        np.stack([np.bincount(ids, weights=pix[:, c] ** 2, minlength=count + 1) for c in range(3)], 1)
+        / n[:, None]
+    )
+    std = np.sqrt(np.maximum(sq - mean_img**2, 0).mean(axis=1))
+    mean_pred = (
+        np.stack([np.bincount(ids, weights=pred[:, c], minlength=count + 1) for c in range(3)], 1)
+        / n[:, None]
+    )
+    out = np.where((std < flat_std)[:, None], mean_img, mean_pred)
+    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+
+
+def blockify(
+    colored: np.ndarray,
+    *,
+    regions: np.ndarray | None = None,
+    min_area: int = 8,
+    model: object | None = None,
+    device: str = "cpu",
+    threshold: float = 0.5,
+    flat_std: float = 4.0,
+) -> BlockifyResult:
+    """Split a colored image (H, W, 3) into color blocks.
+
+    With a Tint region map, blocks are its regions; else with `model` (a loaded partition model), blocks
+    follow its predicted boundaries; else blocks are connected pieces of exactly equal color.
+    """
     rgb = np.asarray(colored)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4) or rgb.dtype != np.uint8:
         raise BadInput(f"colored image has shape {rgb.shape} {rgb.dtype}; pass (H, W, 3) uint8 RGB.")
@@ -140,6 +240,15 @@ def blockify(colored: np.ndarray, *, regions: np.ndarray | None = None, min_area
             valid = None
         labels = assign_line_pixels(regions)
         point_labels = regions
+    elif model is not None:
+        from pipeline.models.partition import predict
+
+        maps = predict(model, rgb, device=device)
+        labels, core = blocks_from_maps(maps.boundary, min_area=min_area, threshold=threshold)
+        colors = _model_colors(rgb=rgb, flat=maps.flat, labels=labels, core=core, flat_std=flat_std)
+        dist = inner_distance(labels)
+        table = _table(labels, colors=colors, point_labels=labels, dist=dist)
+        return BlockifyResult(blocks=colors[labels], labels=labels, table=table, sample_mask=None)
     else:
         valid = None
         labels = number_in_reading_order(

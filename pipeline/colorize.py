@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from pipeline.blockify import inner_distance
 from pipeline.errors import BadPrompt
 from pipeline.fill import paint_flats, resolve_hints
 from pipeline.hints import Hints
@@ -79,6 +80,9 @@ def colorize(
     owner = assign_line_pixels(regions)
     t2 = time.perf_counter()
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)
+    if conflicts:  # break ties by how deep inside the region each hint lies
+        depth = inner_distance(regions, valid=regions > 0)
+        hinted, conflicts = resolve_hints(owner=owner, hints=hints, depth=depth)
     count = int(regions.max(initial=0))
     region_colors: dict[int, Color] = {rid: WHITE for rid in range(1, count + 1)}
     if fill_unhinted is not None:

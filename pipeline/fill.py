@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.hints import Hints, format_color
 
-__all__ = ["resolve_hints", "paint_flats", "color_table", "paint"]
+__all__ = ["resolve_hints", "paint_flats", "color_table", "paint", "pack_table", "pack_image"]
 
 Color = tuple[int, int, int]
 
@@ -28,8 +28,15 @@ def _unpack(value: int) -> Color:
     return (int(value) >> 16) & 255, (int(value) >> 8) & 255, int(value) & 255
 
 
-def resolve_hints(*, owner: np.ndarray, hints: Hints) -> tuple[dict[int, Color], list[dict]]:
-    """Hint color per region (majority of its hint pixels) and the list of regions with conflicting hints."""
+def resolve_hints(
+    *, owner: np.ndarray, hints: Hints, depth: np.ndarray | None = None
+) -> tuple[dict[int, Color], list[dict]]:
+    """Hint color per region (majority of its hint pixels) and the list of regions with conflicting hints.
+
+    Equal pixel counts go to the color whose hint lies deepest inside the region (largest `depth`, the
+    distance to the region's edge: a hint in the middle of a shape means that shape more than one at its
+    rim), then to the lower color value, so the choice is always the same.
+    """
     ys, xs = np.nonzero(hints.mask)
     if len(ys) == 0:
         return {}, []
@@ -37,7 +44,10 @@ def resolve_hints(*, owner: np.ndarray, hints: Hints) -> tuple[dict[int, Color],
     color = _pack(hints.rgb[ys, xs])
     keep = region > 0
     region, color = region[keep], color[keep]
-    keys, counts = np.unique(region << 24 | color, return_counts=True)
+    keys, inverse, counts = np.unique(region << 24 | color, return_inverse=True, return_counts=True)
+    deepest = np.zeros(len(keys), np.float64)
+    if depth is not None:
+        np.maximum.at(deepest, inverse.ravel(), depth[ys[keep], xs[keep]].astype(np.float64))
     regions, colors = keys >> 24, keys & 0xFFFFFF
     hinted: dict[int, Color] = {}
     conflicts: list[dict] = []
@@ -45,8 +55,8 @@ def resolve_hints(*, owner: np.ndarray, hints: Hints) -> tuple[dict[int, Color],
     ends = np.r_[starts[1:], len(regions)]
     for start, end in zip(starts, ends, strict=True):
         rid = int(regions[start])
-        # most hint pixels first; equal counts go to the lower color value so the choice is stable
-        order = sorted(range(start, end), key=lambda i: (-int(counts[i]), int(colors[i])))
+        # most hint pixels first, then the deepest hint, then the lower color value
+        order = sorted(range(start, end), key=lambda i: (-int(counts[i]), -deepest[i], int(colors[i])))
         chosen = order[0]
         hinted[rid] = _unpack(colors[chosen])
         if len(order) > 1:
@@ -76,12 +86,21 @@ def color_table(
     return table
 
 
+def pack_table(table: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 colors to (N,) little-endian uint32 RGBA words with alpha 255."""
+    table = np.asarray(table, np.uint8).astype(np.uint32)
+    packed = table[:, 0] | (table[:, 1] << 8) | (table[:, 2] << 16) | np.uint32(255 << 24)
+    return packed.astype(np.dtype("<u4"))
+
+
+def pack_image(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 image to (H, W) uint32 words comparable with pack_table's."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2RGBA).view(np.dtype("<u4"))[..., 0]
+
+
 def paint(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 image of table[labels]; colors travel packed in 32 bits, 8x faster than lut[labels]."""
-    table = np.asarray(table, np.uint8)
-    packed = np.zeros(len(table), np.dtype("<u4"))
-    packed[:] = table[:, 0] | (table[:, 1].astype(np.uint32) << 8) | (table[:, 2].astype(np.uint32) << 16)
-    image = np.take(packed, labels).view(np.uint8).reshape(*labels.shape, 4)
+    image = np.take(pack_table(table), labels).view(np.uint8).reshape(*labels.shape, 4)
     return cv2.cvtColor(image, cv2.COLOR_RGBA2RGB)
 
 

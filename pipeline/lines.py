@@ -61,6 +61,13 @@ def _ink_opaque(rgb: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
     return ink
 
 
+def _over_white(rgb: np.ndarray, *, alpha: np.ndarray) -> np.ndarray:
+    """Composite (H, W, 3) rgb with alpha over white paper."""
+    a = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+    inv = cv2.bitwise_not(a)
+    return cv2.add(cv2.multiply(rgb, a, scale=1 / 255), inv)
+
+
 def _auto_floor(ink: np.ndarray) -> int:
     """Ink floor from the paper's own noise: a robust spread of the ink of the paper-like pixels."""
     step = max(1, int(np.sqrt(ink.size / 65536)))
@@ -70,8 +77,13 @@ def _auto_floor(ink: np.ndarray) -> int:
     return int(max(_MIN_CORE_INK, min(160, noise * _NOISE_SIGMAS)))
 
 
-def extract_lines(drawing: np.ndarray, *, line_threshold: float | None = None) -> Lines:
-    """Find line pixels, their alpha and own colors; line_threshold (0..1 ink) overrides the auto rule."""
+def extract_lines(
+    drawing: np.ndarray, *, line_threshold: float | None = None, with_colors: bool = True
+) -> Lines:
+    """Find line pixels, their alpha and own colors; line_threshold (0..1 ink) overrides the auto rule.
+
+    with_colors=False skips un-blending line colors (rgb is then all zero) when only the mask is needed.
+    """
     rgba = as_rgba(drawing)
     rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
     alpha_channel = cv2.extractChannel(rgba, 3)
@@ -81,6 +93,8 @@ def extract_lines(drawing: np.ndarray, *, line_threshold: float | None = None) -
         ink = alpha_channel
         paper = (255, 255, 255)
     else:
+        if int(alpha_channel.min()) < 255:
+            rgb = _over_white(rgb, alpha=alpha_channel)  # transparent margins hide arbitrary (often black) RGB
         paper = paper_color(rgb)
         ink = _ink_opaque(rgb, paper)
     if line_threshold is not None:
@@ -103,7 +117,10 @@ def extract_lines(drawing: np.ndarray, *, line_threshold: float | None = None) -
         alpha = cv2.divide(ink, np.maximum(core, 1), scale=255)
         alpha[core < _MIN_CORE_INK // 2] = 0  # paper noise carries no line alpha
     alpha[mask & (alpha == 0)] = 1
-    line_rgb = rgb.copy() if transparent else _unblend(rgb, alpha=alpha, paper=paper)
+    if not with_colors:
+        line_rgb = np.zeros_like(rgb)
+    else:
+        line_rgb = rgb if transparent else _unblend(rgb, alpha=alpha, paper=paper)
     return Lines(mask=mask, alpha=alpha, rgb=line_rgb, threshold=threshold)
 
 

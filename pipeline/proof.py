@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.fill import color_table
+from pipeline.fill import color_table, pack_image, pack_table
 
 __all__ = ["measure_adherence"]
 
@@ -24,13 +24,13 @@ def measure_adherence(
     for rid in hinted:
         if 0 < rid <= count:
             is_hinted[rid] = True
-    target = color_table(hinted, count=count)
-    in_hinted = is_hinted[regions]
-    ids = regions[in_hinted]
-    exact = (image[in_hinted] == target[ids]).all(axis=1)
-    total = np.bincount(ids, minlength=count + 1)
-    good = np.bincount(ids, weights=exact, minlength=count + 1).astype(np.int64)
-    failed = [int(r) for r in np.flatnonzero(is_hinted & (good < total))]
+    target = np.take(pack_table(color_table(hinted, count=count)), regions)
+    exact_ids = np.where(pack_image(image) == target, regions, 0)
+    total = np.bincount(regions.ravel(), minlength=count + 1)
+    good = np.bincount(exact_ids.ravel(), minlength=count + 1)
+    total[~is_hinted] = 0
+    good[~is_hinted] = 0
+    failed = [int(r) for r in np.flatnonzero(good < total)]
     pixels = int(total.sum())
     return {
         "hint_adherence": float(good.sum() / pixels) if pixels else 1.0,

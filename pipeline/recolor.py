@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.blockify import BlockifyResult, inner_distance
+from pipeline.blockify import BlockifyResult, inner_distance, label_means
 from pipeline.color import delta_e2000, rgb_to_lab
-from pipeline.errors import HintOutOfBounds, UnknownBlock
+from pipeline.errors import BadInput, BadPrompt, HintOutOfBounds, UnknownBlock
 from pipeline.hints import format_color
 
-__all__ = ["edits_at_points", "target_prompt", "recolor_locality", "check_edits"]
+__all__ = [
+    "check_edits",
+    "collect_edits",
+    "edits_at_points",
+    "edits_from_image",
+    "recolor_locality",
+    "target_prompt",
+]
 
 Color = tuple[int, int, int]
 
@@ -31,6 +38,76 @@ def edits_at_points(at: list[tuple[int, int, Color]], *, labels: np.ndarray) -> 
                 "edits use pixel coordinates from the top left."
             )
         edits[int(labels[int(y), int(x)])] = tuple(int(v) for v in color)
+    return edits
+
+
+def edits_from_image(
+    edit_image: np.ndarray, *, blocks: BlockifyResult, min_pixels: int = 1
+) -> dict[int, Color]:
+    """Block edits from an edit image: the block image with some blocks painted over.
+
+    edit_image (H, W, 3|4) uint8 of the block image's size; transparent pixels (alpha 0) carry nothing.
+    A block is edited when at least `min_pixels` of its pixels differ from the block image; its new color
+    is the most common of those changed colors (ties: the lowest packed RGB value).
+    """
+    image = np.asarray(edit_image)
+    height, width = blocks.labels.shape
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
+        raise BadPrompt(
+            f"edit image has shape {image.shape} {image.dtype}; pass an RGB or RGBA image (8 bit)."
+        )
+    if image.shape[:2] != (height, width):
+        raise BadPrompt(
+            f"edit image is {image.shape[1]}x{image.shape[0]} but the block image is {width}x{height}; "
+            "paint over this revision's blocks.png at its own size."
+        )
+    changed = (image[..., :3] != blocks.blocks).any(axis=2)
+    if image.shape[2] == 4:
+        changed &= image[..., 3] > 0
+    if not changed.any():
+        return {}
+    ids = blocks.labels[changed].astype(np.int64)
+    rgb = image[..., :3][changed].astype(np.int64)
+    packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    keys, counts = np.unique(ids * (1 << 24) + packed, return_counts=True)
+    key_ids, key_colors = keys >> 24, keys & 0xFFFFFF
+    edits: dict[int, Color] = {}
+    per_block = np.bincount(ids)
+    # keys are sorted by (id, color): the first maximum per id is the most common, lowest color
+    order = np.lexsort((key_colors, -counts, key_ids))
+    seen: set[int] = set()
+    for k in order:
+        bid = int(key_ids[k])
+        if bid in seen or per_block[bid] < min_pixels:
+            continue
+        seen.add(bid)
+        c = int(key_colors[k])
+        edits[bid] = ((c >> 16) & 255, (c >> 8) & 255, c & 255)
+    return edits
+
+
+def collect_edits(
+    *,
+    blocks: BlockifyResult,
+    by_id: dict[int, Color] | None = None,
+    at: list[tuple[int, int, Color]] | None = None,
+    edit_image: np.ndarray | None = None,
+) -> dict[int, Color]:
+    """All of a recolor's edits as {block id: color}: edit image first, then ids, then points (later win).
+
+    Raises UnknownBlock for an id the revision does not have and BadInput when there is no edit at all.
+    """
+    edits: dict[int, Color] = {}
+    if edit_image is not None:
+        edits.update(edits_from_image(edit_image, blocks=blocks))
+    edits.update({int(k): tuple(int(v) for v in c) for k, c in (by_id or {}).items()})
+    edits.update(edits_at_points(list(at or []), labels=blocks.labels))
+    if not edits:
+        raise BadInput(
+            "recolor needs at least one edit: --set BLOCK_ID=#RRGGBB, --at X,Y=#RRGGBB, or an edit image "
+            "that changes at least one block's pixels."
+        )
+    check_edits(edits, blocks=blocks)
     return edits
 
 
@@ -53,21 +130,14 @@ def _sampled_colors(blocks: BlockifyResult, *, colored: np.ndarray, ring_px: int
     count = int(labels.max(initial=0))
     point_labels = labels if valid is None else np.where(valid, labels, 0)
     dist = inner_distance(point_labels, valid=valid)
-    rgb = colored[..., :3].reshape(-1, 3).astype(np.float64)
-    ids = labels.ravel()
-    use = np.ones(ids.shape, bool) if valid is None else valid.ravel()
-    center = use & (dist.ravel() > ring_px)
+    use = np.ones(labels.shape, bool) if valid is None else valid
+    center = use & (dist > ring_px)
     ring = use & ~center
-    means = []
-    for part in (center, ring):
-        n = np.bincount(ids[part], minlength=count + 1).astype(np.float64)
-        sums = np.stack(
-            [np.bincount(ids[part], weights=rgb[part, c], minlength=count + 1) for c in range(3)], 1
-        )
-        means.append((sums / np.maximum(n, 1)[:, None], n > 0))
-    (cm, has_c), (rm, has_r) = means
-    both = has_c & has_r
-    avg = np.where(both[:, None], (cm + rm) / 2, np.where(has_c[:, None], cm, rm))
+    rgb = colored[..., :3]
+    cm, cn = label_means(rgb, ids=np.where(center, labels, 0), count=count)
+    rm, rn = label_means(rgb, ids=np.where(ring, labels, 0), count=count)
+    has_c, has_r = (cn > 0)[:, None], (rn > 0)[:, None]
+    avg = np.where(has_c & has_r, (cm + rm) / 2, np.where(has_c, cm, rm))
     return np.floor(avg + 0.5).astype(np.uint8)
 
 

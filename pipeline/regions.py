@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["find_regions", "merge_specks", "number_in_reading_order", "assign_line_pixels", "region_areas"]
+__all__ = ["find_regions", "merge_specks", "number_in_reading_order", "assign_line_pixels"]
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
@@ -26,9 +26,11 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
     return n, labels
 
 
-def region_areas(labels: np.ndarray, *, count: int | None = None) -> np.ndarray:
-    """Pixel count of every label id 0..max (int64)."""
-    return np.bincount(labels.ravel(), minlength=(count or 0))
+def _seeded_components(free_labels: np.ndarray, *, count: int, seeds: np.ndarray) -> np.ndarray:
+    """(count,) bool: which free components hold at least one seed pixel (a masked histogram, no copies)."""
+    image = free_labels.astype(np.uint16 if count <= 65536 else np.float32)
+    hist = cv2.calcHist([image], [0], (seeds > 0).view(np.uint8), [count], [0, count])
+    return hist.ravel() > 0
 
 
 def _contacts(labels: np.ndarray, *, small: np.ndarray) -> np.ndarray:
@@ -91,36 +93,45 @@ def merge_specks(labels: np.ndarray, *, min_area: int, zero_is_line: bool = True
 def number_in_reading_order(labels: np.ndarray) -> np.ndarray:
     """Renumber ids > 0 as 1..N in the order their first pixel appears in a raster scan; 0 stays 0."""
     labels = np.asarray(labels, np.int32)
-    flat = labels.ravel()
-    count = int(flat.max(initial=0)) + 1
-    first = np.full(count, flat.size, np.int64)
-    np.minimum.at(first, flat, np.arange(flat.size, dtype=np.int64))
-    present = np.flatnonzero(first < flat.size)
+    count = int(labels.max(initial=0)) + 1
+    # a label's first pixel has neither its left nor its upper neighbour in the same label
+    start = np.ones(labels.shape, bool)
+    start[:, 1:] = labels[:, 1:] != labels[:, :-1]
+    start[1:, :] &= labels[1:, :] != labels[:-1, :]
+    where = np.flatnonzero(start)
+    flat = labels.ravel()[where]
+    first = np.full(count, labels.size, np.int64)
+    np.minimum.at(first, flat, where)
+    present = np.flatnonzero(first < labels.size)
     present = present[present > 0]
     order = present[np.argsort(first[present], kind="stable")]
     mapping = np.zeros(count, np.int32)
     mapping[order] = np.arange(1, len(order) + 1, dtype=np.int32)
-    return mapping[labels]
+    return np.take(mapping, labels)
 
 
 def _grow(markers: np.ndarray, *, line: np.ndarray) -> np.ndarray:
     """Grow marker labels over all pixels; free space first (geodesically), lines only after it is full."""
-    relief = cv2.cvtColor(line.view(np.uint8) * np.uint8(255), cv2.COLOR_GRAY2BGR)
-    grown = markers.copy()
-    cv2.watershed(relief, grown)
-    # watershed leaves -1 on the seams where two floods met; each seam pixel takes a 4-neighbour's label
+    # OpenCV's watershed overwrites the outermost pixel frame with -1, so flood a copy padded by one pixel
+    relief = cv2.copyMakeBorder(
+        line.view(np.uint8) * np.uint8(255), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255
+    )
+    grown = cv2.copyMakeBorder(markers, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), grown)
+    grown = grown[1:-1, 1:-1]
+    # seams where two floods met are -1: each takes the largest label among its free 4-neighbours
     height, width = grown.shape
     for _ in range(8):
-        ys, xs = np.nonzero(grown < 0)
-        if len(ys) == 0:
+        points = cv2.findNonZero((grown < 0).view(np.uint8))
+        if points is None:
             break
+        xs, ys = points.reshape(-1, 2).T
         best = np.full(len(ys), -1, np.int32)
         for dy, dx in ((0, -1), (-1, 0), (0, 1), (1, 0)):
             ny, nx = np.clip(ys + dy, 0, height - 1), np.clip(xs + dx, 0, width - 1)
-            best = np.maximum(best, grown[ny, nx])
+            best = np.maximum(best, np.where(line[ny, nx] != line[ys, xs], -1, grown[ny, nx]))
         grown[ys, xs] = best
-    grown[grown < 0] = 0
-    return grown
+    return np.maximum(grown, 0)
 
 
 def find_regions(line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8) -> np.ndarray:
@@ -136,14 +147,14 @@ def find_regions(line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8) -
         trapped = cv2.dilate(line.view(np.uint8), ball)
         n_seeds, seeds = _components((trapped == 0).view(np.uint8))
         # free components that contain no seed at all are thin regions closed on every side: keep them
-        seeded = np.bincount(free_labels[seeds > 0], minlength=n_free) > 0
+        seeded = _seeded_components(free_labels, count=n_free, seeds=seeds)
         seeded[0] = True
         markers = seeds
         if not seeded.all():
             orphan = ~seeded[free_labels]
             markers[orphan] = free_labels[orphan] + n_seeds
         labels = _grow(markers, line=line)
-        labels[line] = 0
+        labels *= free  # line pixels back to 0
     else:
         labels = free_labels
     if min_area > 1:

@@ -32,6 +32,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train")
+token_app = typer.Typer(help="API tokens for `tint serve` (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 
 def _friendly(fn):
@@ -330,6 +332,33 @@ def demo(
 
     sheet = run_demo(_ctx(), out)
     console.print(f"contact sheet: {sheet}")
+
+
+@app.command()
+@_friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API and the review page (/review); on the embedded default its worker runs in-process."""
+    from studio.api.tokens import serve as serve_api
+
+    console.print(f"Tint API and review page on http://{host}:{port}/review (Ctrl+C stops)")
+    serve_api(_ctx(), host=host, port=port)
+
+
+@token_app.command("create")
+@_friendly
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the token (a person, a pipeline).")],
+    role: Annotated[str, typer.Option(help="submitter, lead or admin.")] = "submitter",
+) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    from studio.api.tokens import issue_token
+
+    token_id, secret = issue_token(_ctx(), name=name, role=role)
+    err_console.print(f"token {token_id} ({role}) for {name!r}; it is shown only now:")
+    print(secret)
 
 
 @db_app.command("upgrade")

@@ -2,8 +2,70 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 __all__ = ["train_app"]
 
 train_app = typer.Typer(help="Train Tint's models (colorizer, partition, parts).", no_args_is_help=True)
+
+
+@train_app.command("colorizer")
+def colorizer(
+    out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final colorizer.safetensors")],
+    steps: Annotated[int, typer.Option(help="step budget")] = 3000,
+    batch: Annotated[int, typer.Option(help="crops per step")] = 12,
+    seed: Annotated[int, typer.Option(help="seed for data, hints and weights")] = 0,
+    generated: Annotated[int, typer.Option(help="generated characters in the training pool")] = 1500,
+    stop_loss: Annotated[
+        float, typer.Option(help="stop when the smoothed loss stays under it (0: never)")
+    ] = 0.0,
+    stop_window: Annotated[int, typer.Option(help="steps the loss must stay under --stop-loss")] = 200,
+    adv_weight: Annotated[float, typer.Option(help="weight of the patch-discriminator loss (0 = off)")] = 0.0,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (cuda uses mixed precision)")] = "auto",
+    data: Annotated[Path | None, typer.Option(help="OpenMoji folder [../shared/data/openmoji]")] = None,
+) -> None:
+    """Train the colorization model; re-running with the same --out resumes from its last checkpoint."""
+    from pipeline.train.colorizer_data import DEFAULT_DATA
+    from pipeline.train.colorizer_train import TrainConfig, train_colorizer
+
+    cfg = TrainConfig(
+        out=str(out),
+        steps=steps,
+        batch=batch,
+        seed=seed,
+        generated=generated,
+        stop_loss=stop_loss,
+        stop_window=stop_window,
+        adv_weight=adv_weight,
+        threads=threads,
+        device=device,
+        data=str(data or DEFAULT_DATA),
+    )
+    columns = (
+        TextColumn("colorizer"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("train", total=steps)
+        result = train_colorizer(
+            cfg, log=bar.console.print, progress=lambda step, total: bar.update(task, completed=step)
+        )
+    typer.echo(
+        f"done: {result.steps} steps in {result.seconds:.0f} s ({result.stopped}); "
+        f"train {result.train_loss:.4f}, val {result.val_loss:.4f}; weights {result.weights}"
+    )

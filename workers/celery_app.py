@@ -7,7 +7,7 @@ the embedded default, so `tint submit` and `tint worker` work with no server ins
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from workers.settings import Settings, get_settings
 
@@ -50,7 +50,9 @@ def configure(celery_app: Celery, settings: Settings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=max(1, settings.task_time_limit_s - 30),
-        task_queues=[Queue(GPU_QUEUE), Queue(CPU_QUEUE)],
+        task_queues=[
+            Queue(name, Exchange(name, type="direct"), routing_key=name) for name in (GPU_QUEUE, CPU_QUEUE)
+        ],
         task_default_queue=CPU_QUEUE,
         task_create_missing_queues=False,
         task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},

@@ -12,7 +12,7 @@ from db.session import make_engine, make_sessionmaker, upgrade
 from workers.settings import Settings, get_settings
 from workers.storage import Storage, open_storage
 
-__all__ = ["Context", "make_context", "get_context", "set_context"]
+__all__ = ["Context", "make_context", "get_context", "set_context", "after_fork"]
 
 
 @dataclass
@@ -56,3 +56,14 @@ def set_context(context: Context | None) -> None:
     global _current
     with _lock:
         _current = context
+
+
+def after_fork() -> None:
+    """In a forked worker child: drop the parent's pooled connections and storage client, never share them."""
+    with _lock:
+        if _current is not None:
+            _current.engine.dispose(close=False)
+            settings = _current.settings
+            _current.storage = open_storage(
+                settings.storage_url, s3_endpoint=settings.s3_endpoint, create_bucket=settings.s3_create_bucket
+            )

@@ -19,7 +19,7 @@ from celery import signals
 
 from db import queries
 from workers.celery_app import CPU_QUEUE, GPU_QUEUE, app
-from workers.context import get_context
+from workers.context import after_fork, get_context
 from workers.jobs import session_scope
 
 __all__ = ["Heartbeat", "in_process_worker", "worker_is_running"]
@@ -73,6 +73,11 @@ def _start_heartbeat(sender=None, **_: object) -> None:
     beat = Heartbeat(name=name, queues=queues)
     _beats[name] = beat
     beat.start()
+
+
+@signals.worker_process_init.connect
+def _after_fork(**_: object) -> None:
+    after_fork()
 
 
 @signals.worker_shutdown.connect

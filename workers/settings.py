@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     max_pixels: int = 40_000_000
     gap_px: int = 3
     min_area: int = 8
+    max_retries: int = 8
     result_timeout_s: int = 600
     reconcile_every_s: int = 60
     log_level: str = "INFO"

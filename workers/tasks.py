@@ -19,6 +19,7 @@ import pipeline
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, parse_color
 from pipeline.images import decode_image, decode_label_map
+from workers import embedded  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
 from workers import jobs
 from workers.celery_app import app
 from workers.context import Context, get_context
@@ -44,8 +45,9 @@ def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> 
         log.info("job %s failed on bad input: %s", job_id, exc)
         jobs.fail(ctx, job_id, str(exc))
     except Transient as exc:
-        if task.request.retries >= MAX_RETRIES:
-            jobs.fail(ctx, job_id, f"gave up after {MAX_RETRIES} retries: {exc}")
+        max_retries = min(MAX_RETRIES, ctx.settings.max_retries)
+        if task.request.retries >= max_retries:
+            jobs.fail(ctx, job_id, f"gave up after {max_retries} retries: {exc}")
             return
         countdown = min(60.0, 0.5 * 2**task.request.retries)
         log.warning("job %s hit a transient fault (%s); retry in %.1fs", job_id, exc, countdown)

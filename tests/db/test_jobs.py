@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
@@ -368,5 +368,5 @@ def test_batch_jobs_in_order_and_list_batches_newest_first(session: Session, dra
 
 
 def test_naive_datetime_is_refused(session: Session) -> None:
-    with pytest.raises(Exception, match="naive datetime"):
+    with pytest.raises(StatementError, match="naive datetime"):
         queries.stranded_jobs(session, now=datetime(2026, 1, 1))

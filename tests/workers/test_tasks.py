@@ -48,6 +48,8 @@ def test_celery_config_is_json_only_late_ack_prefetch_one():
     assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_routes["tint.colorize"] == {"queue": "gpu"}
     assert conf.task_always_eager is False
+    gpu = next(q for q in conf.task_queues if q.name == "gpu")
+    assert gpu.routing_key == "gpu" and gpu.exchange.name == "gpu"
 
 
 def test_a_redelivered_job_records_one_revision(embedded, data_dir):

@@ -1,0 +1,236 @@
+"""Reads the HTTP API and the review page make: pages of batches, drawings and jobs with filters, a
+drawing's review summary, a batch's job states (for server-sent events) and its review state (export).
+
+Like `db.queries`, every function takes a `session` and never commits. `owner` limits rows to batches
+submitted by that API token (a submitter reads only their own); None means every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from db.models import JOB_STATES, Batch, Drawing, Job, Review, Revision
+
+__all__ = [
+    "DrawingSummary",
+    "Page",
+    "page_batches",
+    "batches_progress",
+    "page_drawings",
+    "page_jobs",
+    "page_revisions",
+    "retake_counts",
+    "batch_job_states",
+    "reviews_of_drawings",
+]
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of rows and how many rows match in all."""
+
+    items: list[T]
+    total: int
+
+
+@dataclass
+class DrawingSummary:
+    """A drawing with what the batch view shows: its latest revision, latest job and retake count."""
+
+    drawing: Drawing
+    latest_revision: Revision | None
+    latest_job: Job | None
+    retakes: int = 0
+    revision_count: int = 0
+
+
+def _count(session: Session, stmt: sa.Select) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def _page(session: Session, stmt: sa.Select, *, limit: int, offset: int) -> Page:
+    total = _count(session, stmt)
+    return Page(items=list(session.scalars(stmt.limit(limit).offset(offset))), total=total)
+
+
+def _batch_drawing_ids(batch_id: int) -> sa.Select:
+    return sa.select(Drawing.id).where(Drawing.batch_id == batch_id)
+
+
+def page_batches(session: Session, *, owner: int | None, limit: int, offset: int) -> Page[Batch]:
+    """Batches, newest first."""
+    stmt = sa.select(Batch).order_by(Batch.id.desc())
+    if owner is not None:
+        stmt = stmt.where(Batch.owner_token_id == owner)
+    return _page(session, stmt, limit=limit, offset=offset)
+
+
+def batches_progress(session: Session, batch_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Job counts per state of each batch's colorize jobs (every state present, zero when none)."""
+    out = {bid: dict.fromkeys(JOB_STATES, 0) for bid in batch_ids}
+    stmt = (
+        sa.select(Job.batch_id, Job.state, sa.func.count())
+        .where(Job.batch_id.in_(list(batch_ids)))
+        .group_by(Job.batch_id, Job.state)
+    )
+    for batch_id, state, count in session.execute(stmt):
+        out[batch_id][state] = count
+    return out
+
+
+def _latest(model: type[Revision] | type[Job]) -> sa.Subquery:
+    return (
+        sa.select(model.drawing_id.label("drawing_id"), sa.func.max(model.id).label("latest_id"))
+        .where(model.drawing_id.is_not(None))
+        .group_by(model.drawing_id)
+        .subquery()
+    )
+
+
+def retake_counts(session: Session, drawing_ids: Sequence[int]) -> dict[int, int]:
+    """Times each drawing was sent back: its 'changes_requested' verdicts over all its revisions."""
+    stmt = (
+        sa.select(Revision.drawing_id, sa.func.count(Review.id))
+        .join(Review, Review.revision_id == Revision.id)
+        .where(Revision.drawing_id.in_(list(drawing_ids)), Review.verdict == "changes_requested")
+        .group_by(Revision.drawing_id)
+    )
+    return {drawing_id: int(n) for drawing_id, n in session.execute(stmt)}
+
+
+def _revision_counts(session: Session, drawing_ids: Sequence[int]) -> dict[int, int]:
+    stmt = (
+        sa.select(Revision.drawing_id, sa.func.count(Revision.id))
+        .where(Revision.drawing_id.in_(list(drawing_ids)))
+        .group_by(Revision.drawing_id)
+    )
+    return {drawing_id: int(n) for drawing_id, n in session.execute(stmt)}
+
+
+def page_drawings(
+    session: Session,
+    *,
+    owner: int | None,
+    batch_id: int | None = None,
+    character: str | None = None,
+    review_status: str | None = None,
+    job_state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[DrawingSummary]:
+    """Drawings in id order with their latest revision and job; filters apply to those latest ones."""
+    rev, job = _latest(Revision), _latest(Job)
+    stmt = (
+        sa.select(Drawing.id, rev.c.latest_id, job.c.latest_id)
+        .outerjoin(rev, rev.c.drawing_id == Drawing.id)
+        .outerjoin(job, job.c.drawing_id == Drawing.id)
+        .order_by(Drawing.id)
+    )
+    if owner is not None:
+        stmt = stmt.join(Batch, Batch.id == Drawing.batch_id).where(Batch.owner_token_id == owner)
+    if batch_id is not None:
+        stmt = stmt.where(Drawing.batch_id == batch_id)
+    if character:
+        stmt = stmt.where(Drawing.character == character)
+    if review_status:
+        latest_status = sa.select(Revision.review_status).where(Revision.id == rev.c.latest_id)
+        stmt = stmt.where(latest_status.scalar_subquery() == review_status)
+    if job_state:
+        latest_state = sa.select(Job.state).where(Job.id == job.c.latest_id)
+        stmt = stmt.where(latest_state.scalar_subquery() == job_state)
+    total = _count(session, stmt)
+    rows = session.execute(stmt.limit(limit).offset(offset)).all()
+    ids = [r[0] for r in rows]
+    retakes, counts = retake_counts(session, ids), _revision_counts(session, ids)
+    items = [
+        DrawingSummary(
+            drawing=session.get(Drawing, drawing_id),
+            latest_revision=session.get(Revision, rev_id) if rev_id else None,
+            latest_job=session.get(Job, job_id) if job_id else None,
+            retakes=retakes.get(drawing_id, 0),
+            revision_count=counts.get(drawing_id, 0),
+        )
+        for drawing_id, rev_id, job_id in rows
+    ]
+    return Page(items=items, total=total)
+
+
+def page_jobs(
+    session: Session,
+    *,
+    owner: int | None,
+    batch_id: int | None = None,
+    drawing_id: int | None = None,
+    state: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Job]:
+    """Jobs in id order; a batch's jobs include the recolors of its drawings."""
+    stmt = sa.select(Job).order_by(Job.id)
+    if owner is not None:
+        owned = sa.select(Drawing.id).join(Batch, Batch.id == Drawing.batch_id)
+        owned = owned.where(Batch.owner_token_id == owner)
+        stmt = stmt.where(Job.drawing_id.in_(owned))
+    if batch_id is not None:
+        stmt = stmt.where(sa.or_(Job.batch_id == batch_id, Job.drawing_id.in_(_batch_drawing_ids(batch_id))))
+    if drawing_id is not None:
+        stmt = stmt.where(Job.drawing_id == drawing_id)
+    if state:
+        stmt = stmt.where(Job.state == state)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    return _page(session, stmt, limit=limit, offset=offset)
+
+
+def page_revisions(
+    session: Session,
+    *,
+    owner: int | None,
+    drawing_id: int | None = None,
+    review_status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Revision]:
+    """Revisions in id order."""
+    stmt = sa.select(Revision).order_by(Revision.id)
+    if owner is not None:
+        stmt = stmt.join(Drawing, Drawing.id == Revision.drawing_id).join(Batch, Batch.id == Drawing.batch_id)
+        stmt = stmt.where(Batch.owner_token_id == owner)
+    if drawing_id is not None:
+        stmt = stmt.where(Revision.drawing_id == drawing_id)
+    if review_status:
+        stmt = stmt.where(Revision.review_status == review_status)
+    return _page(session, stmt, limit=limit, offset=offset)
+
+
+def batch_job_states(session: Session, batch_id: int) -> list[tuple]:
+    """(job id, kind, state, drawing id, revision id, attempts, error) of the batch's jobs and recolors."""
+    stmt = (
+        sa.select(Job.id, Job.kind, Job.state, Job.drawing_id, Job.revision_id, Job.attempts, Job.error)
+        .where(sa.or_(Job.batch_id == batch_id, Job.drawing_id.in_(_batch_drawing_ids(batch_id))))
+        .order_by(Job.id)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def reviews_of_drawings(session: Session, drawing_ids: Sequence[int]) -> dict[int, list[Review]]:
+    """Every review of each drawing's revisions, oldest first."""
+    stmt = (
+        sa.select(Revision.drawing_id, Review)
+        .join(Review, Review.revision_id == Revision.id)
+        .where(Revision.drawing_id.in_(list(drawing_ids)))
+        .order_by(Review.id)
+    )
+    out: dict[int, list[Review]] = {d: [] for d in drawing_ids}
+    for drawing_id, review in session.execute(stmt):
+        out[drawing_id].append(review)
+    return out

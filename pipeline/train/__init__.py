@@ -1,0 +1,1 @@
+"""Training for Tint's models: character generator, datasets, training loops (may read ../shared/data)."""

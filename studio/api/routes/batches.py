@@ -1,0 +1,110 @@
+"""Batches: submit a manifest with its files, list, read with progress, follow job states, export reviews."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+
+from db import api_queries
+from studio.api import events, export
+from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch
+from studio.api.routes import ERRORS, IdPath, Limit, Offset
+from studio.api.schemas import BatchOut, BatchPage, ErrorOut, batch_out
+from studio.api.uploads import submit_uploads
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/batches", tags=["batches"], responses=ERRORS)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchOut,
+    responses={413: {"model": ErrorOut, "description": "The request or a file is over the size limit."}},
+)
+async def submit_batch(
+    request: Request,
+    ctx: ContextDep,
+    principal: SubmitterDep,
+    manifest: Annotated[
+        UploadFile, File(description="The batch manifest (YAML or JSON), as for `tint submit`.")
+    ],
+    files: Annotated[
+        list[UploadFile], File(description="The files the manifest names, uploaded under those names.")
+    ] = [],  # noqa: B006
+) -> BatchOut:
+    """Submit a batch: every image is checked before any job is made; one colorize job per drawing."""
+    batch_id = await submit_uploads(
+        ctx,
+        manifest=manifest,
+        files=files,
+        submitted_by=principal.name,
+        owner_token_id=principal.id,
+        max_file_bytes=request.app.state.max_file_bytes,
+    )
+    with ctx.sessions() as session:
+        batch = owned_batch(session, principal, batch_id)
+        return batch_out(batch, api_queries.batches_progress(session, [batch_id])[batch_id])
+
+
+@router.get("", response_model=BatchPage)
+def list_batches(
+    session: SessionDep, principal: SubmitterDep, limit: Limit = 50, offset: Offset = 0
+) -> BatchPage:
+    """Batches, newest first (a submitter sees their own)."""
+    page = api_queries.page_batches(session, owner=principal.owner_filter, limit=limit, offset=offset)
+    progress = api_queries.batches_progress(session, [b.id for b in page.items])
+    items = [batch_out(b, progress[b.id]) for b in page.items]
+    return BatchPage(items=items, total=page.total, limit=limit, offset=offset)
+
+
+@router.get("/{batch_id}", response_model=BatchOut)
+def get_batch(batch_id: IdPath, session: SessionDep, principal: SubmitterDep) -> BatchOut:
+    """One batch and its job counts per state."""
+    batch = owned_batch(session, principal, batch_id)
+    return batch_out(batch, api_queries.batches_progress(session, [batch_id])[batch_id])
+
+
+@router.get(
+    "/{batch_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "`job` events, then `end`."}},
+)
+def batch_events(
+    batch_id: IdPath,
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    principal: SubmitterDep,
+    follow: bool = True,
+    timeout_s: Annotated[float, Query(ge=1, le=3600)] = 300,
+) -> StreamingResponse:
+    """Server-sent events: a `job` event for each job of the batch as its state changes."""
+    owned_batch(session, principal, batch_id)
+    stream = events.job_events(ctx, request, batch_id=batch_id, follow=follow, timeout_s=timeout_s)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+@router.get(
+    "/{batch_id}/export",
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}, "description": "Review state."}},
+)
+def export_reviews(
+    batch_id: IdPath,
+    session: SessionDep,
+    principal: SubmitterDep,
+    format: Literal["csv", "json"] = "csv",  # noqa: A002
+) -> Response:
+    """Review state per drawing (revision, status, retakes, comments) as CSV or JSON for a tracker."""
+    batch = owned_batch(session, principal, batch_id)
+    rows = export.review_rows(session, batch)
+    filename = f"tint-batch-{batch_id}-review.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "json":
+        return Response(json.dumps(rows, indent=1), media_type="application/json", headers=headers)
+    return Response(export.rows_to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)

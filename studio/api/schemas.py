@@ -1,0 +1,286 @@
+"""Request and response bodies of the HTTP API (pydantic), and the functions that build them from rows.
+
+Colors are "#rrggbb"; asset fields are URLs on this API (they redirect to presigned URLs on S3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from db.models import Batch, Job, Prompt, Review, Revision
+
+__all__ = [
+    "COLOR_PATTERN",
+    "ErrorOut",
+    "TokenCreate",
+    "TokenOut",
+    "TokenCreated",
+    "SessionIn",
+    "Me",
+    "BatchOut",
+    "BatchPage",
+    "JobOut",
+    "JobPage",
+    "PromptOut",
+    "ReviewIn",
+    "ReviewOut",
+    "RevisionOut",
+    "RevisionPage",
+    "DrawingOut",
+    "DrawingPage",
+    "DrawingDetail",
+    "BlockOut",
+    "BlocksOut",
+    "BlockChange",
+    "BlockDiffOut",
+    "PointEdit",
+    "RecolorIn",
+    "batch_out",
+    "job_out",
+    "prompt_out",
+    "review_out",
+    "revision_out",
+]
+
+COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+Role = Literal["submitter", "lead", "admin"]
+Verdict = Literal["approved", "changes_requested"]
+ReviewStatus = Literal["pending_review", "approved", "changes_requested"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobKind = Literal["colorize", "blockify", "recolor"]
+
+
+class ErrorOut(BaseModel):
+    """What every error answers: one sentence saying what is wrong and what to do."""
+
+    detail: str
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    role: Role
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret; shown this once, stored only as a hash.")
+
+
+class SessionIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class Me(BaseModel):
+    id: int
+    name: str
+    role: str
+
+
+class BatchOut(BaseModel):
+    id: int
+    name: str
+    submitted_by: str
+    owner_token_id: int | None
+    created_at: datetime
+    progress: dict[str, int] = Field(description="Colorize jobs per state.")
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    batch_id: int | None
+    drawing_id: int | None
+    parent_revision_id: int | None
+    revision_id: int | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class PromptOut(BaseModel):
+    id: int
+    drawing_id: int
+    parent_prompt_id: int | None
+    kind: str
+    payload: Any
+    hint_sha: str | None
+    created_at: datetime
+
+
+class ReviewIn(BaseModel):
+    verdict: Verdict | None = Field(None, description="None makes a comment only.")
+    comment: str = Field("", max_length=5000)
+    blocks: list[int] = Field(default_factory=list, max_length=1000, description="Block ids pointed at.")
+
+
+class ReviewOut(BaseModel):
+    id: int
+    revision_id: int
+    verdict: str | None
+    comment: str
+    blocks: list[int]
+    author: str
+    created_at: datetime
+
+
+class RevisionOut(BaseModel):
+    id: int
+    drawing_id: int
+    prompt_id: int | None
+    parent_revision_id: int | None
+    job_id: int | None
+    kind: str
+    edits: dict[str, str] | None
+    assets: dict[str, str] = Field(description="Role -> URL of the asset on this API.")
+    proof: dict[str, Any]
+    model_versions: dict[str, Any]
+    review_status: str
+    flagged: bool
+    created_at: datetime
+    reviews: list[ReviewOut]
+
+
+class _Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class BatchPage(_Page):
+    items: list[BatchOut]
+
+
+class JobPage(_Page):
+    items: list[JobOut]
+
+
+class RevisionPage(_Page):
+    items: list[RevisionOut]
+
+
+class DrawingOut(BaseModel):
+    id: int
+    batch_id: int | None
+    name: str
+    character: str
+    view: str
+    created_at: datetime
+    line_url: str
+    thumbnail_url: str = Field(description="The latest revision's colored image, or the line drawing.")
+    review_status: str | None = Field(description="The latest revision's; None before the first one.")
+    latest_revision_id: int | None
+    latest_job: JobOut | None
+    retakes: int = Field(description="'changes_requested' verdicts over all the drawing's revisions.")
+    revision_count: int
+
+
+class DrawingPage(_Page):
+    items: list[DrawingOut]
+
+
+class DrawingDetail(DrawingOut):
+    revisions: list[RevisionOut]
+    prompts: list[PromptOut]
+    jobs: list[JobOut]
+
+
+class BlockOut(BaseModel):
+    id: int
+    color: str
+    area: int
+    bbox: list[int] = Field(description="[x0, y0, x1, y1], inclusive.")
+    point: list[int] = Field(description="[x, y] inside the block.")
+
+
+class BlocksOut(BaseModel):
+    revision_id: int
+    width: int
+    height: int
+    labels_url: str = Field(description="PNG whose pixel (r, g) codes the block id r*256+g.")
+    blocks: list[BlockOut]
+
+
+class BlockChange(BaseModel):
+    id: int
+    before: str
+    after: str
+    area: int
+    bbox: list[int]
+
+
+class BlockDiffOut(BaseModel):
+    revision_id: int
+    against: int
+    changed: list[BlockChange]
+
+
+class PointEdit(BaseModel):
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    color: str = Field(pattern=COLOR_PATTERN)
+
+
+class RecolorIn(BaseModel):
+    edits: dict[str, str] = Field(
+        default_factory=dict, description='Block id -> "#rrggbb", for example {"4": "#aa3300"}.'
+    )
+    at: list[PointEdit] = Field(default_factory=list, max_length=1000)
+
+
+def batch_out(batch: Batch, progress: dict[str, int]) -> BatchOut:
+    return BatchOut(
+        id=batch.id,
+        name=batch.name,
+        submitted_by=batch.submitted_by,
+        owner_token_id=batch.owner_token_id,
+        created_at=batch.created_at,
+        progress=progress,
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut.model_validate(job, from_attributes=True)
+
+
+def prompt_out(prompt: Prompt) -> PromptOut:
+    return PromptOut.model_validate(prompt, from_attributes=True)
+
+
+def review_out(review: Review) -> ReviewOut:
+    return ReviewOut.model_validate(review, from_attributes=True)
+
+
+def revision_out(revision: Revision) -> RevisionOut:
+    return RevisionOut(
+        id=revision.id,
+        drawing_id=revision.drawing_id,
+        prompt_id=revision.prompt_id,
+        parent_revision_id=revision.parent_revision_id,
+        job_id=revision.job_id,
+        kind=revision.kind,
+        edits=revision.edits,
+        assets={
+            role: f"/api/revisions/{revision.id}/assets/{role}"
+            for role in revision.assets
+            if role in ("colored", "flats", "lines", "regions")
+        },
+        proof=revision.proof or {},
+        model_versions=revision.model_versions or {},
+        review_status=revision.review_status,
+        flagged=revision.flagged,
+        created_at=revision.created_at,
+        reviews=[review_out(r) for r in revision.reviews],
+    )

@@ -1,0 +1,132 @@
+"""colorize: exact fill of hinted regions, conflicts, flats without holes, proof, real drawings."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from synthetic_drawings import as_drawing, blank, rectangle
+
+from pipeline import BadPrompt, colorize, decode_image, empty_hints, hints_from_json
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def boxes(seed: int, size: int = 96) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    grey = blank(size)
+    for _ in range(5):
+        x, y = (int(v) for v in rng.integers(2, size - 30, 2))
+        w, h = (int(v) for v in rng.integers(10, 28, 2))
+        cv2.rectangle(grey, (x, y), (x + w, y + h), int(rng.integers(0, 120)), int(rng.integers(1, 4)))
+    return as_drawing(grey)
+
+
+@FAST
+@given(seed=st.integers(0, 100_000), count=st.integers(1, 12))
+def test_every_hinted_region_is_exactly_its_hint_color(seed, count):
+    drawing = boxes(seed)
+    rng = np.random.default_rng(seed + 1)
+    points = [
+        {"x": int(x), "y": int(y), "color": "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rng.integers(0, 256, 3)))}
+        for x, y in rng.integers(0, 96, (count, 2))
+    ]
+    result = colorize(drawing, hints_from_json({"points": points}, width=96, height=96))
+    assert result.proof["hint_adherence"] == 1.0 and result.proof["failed_regions"] == []
+    for rid, rgb in result.hinted.items():
+        inside = result.regions == rid
+        assert (result.colored[inside] == rgb).all() and (result.flats[inside] == rgb).all()
+
+
+@FAST
+@given(seed=st.integers(0, 100_000))
+def test_line_pixels_take_a_neighbouring_region_color_in_flats(seed):
+    drawing = boxes(seed)
+    rng = np.random.default_rng(seed)
+    points = [
+        {"x": int(x), "y": int(y), "color": f"#{int(rng.integers(0, 1 << 24)):06x}"}
+        for x, y in rng.integers(0, 96, (8, 2))
+    ]
+    result = colorize(drawing, hints_from_json({"points": points}, width=96, height=96))
+    table = {rid: rgb for rid, rgb in result.region_colors.items()}
+    colors = {tuple(c) for c in table.values()}
+    on_line = result.regions == 0
+    assert all(tuple(c) in colors for c in np.unique(result.flats[on_line], axis=0))
+    assert set(result.region_colors) == set(range(1, result.regions.max() + 1))
+
+
+def test_same_input_same_output():
+    drawing = boxes(7)
+    hints = hints_from_json({"points": [{"x": 40, "y": 40, "color": "#123456"}]}, width=96, height=96)
+    a, b = colorize(drawing, hints), colorize(drawing.copy(), hints)
+    for name in ("colored", "flats", "lines", "regions"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_conflict_takes_color_with_more_hint_pixels_and_reports_it():
+    grey = rectangle(blank(64), x0=8, y0=8, x1=56, y1=56, thickness=2)
+    prompt = {
+        "strokes": [{"points": [[20, 30], [40, 30]], "width": 3, "color": "#00ff00"}],
+        "points": [{"x": 30, "y": 45, "color": "#ff0000"}],
+    }
+    result = colorize(as_drawing(grey), hints_from_json(prompt, width=64, height=64))
+    rid = int(result.regions[32, 32])
+    assert result.hinted[rid] == (0, 255, 0)
+    (conflict,) = result.conflicts
+    assert conflict["region"] == rid and conflict["chosen"] == "#00ff00"
+    assert conflict["others"] == [{"color": "#ff0000", "pixels": 1}]
+    assert result.proof["hint_adherence"] == 1.0
+    json.dumps(result.conflicts)
+
+
+def test_hint_on_a_line_pixel_colors_the_nearest_region():
+    grey = rectangle(blank(64), x0=8, y0=8, x1=56, y1=56, thickness=3)
+    hints = hints_from_json({"points": [{"x": 32, "y": 8, "color": "#ff0000"}]}, width=64, height=64)
+    result = colorize(as_drawing(grey), hints)
+    assert len(result.hinted) == 1
+
+
+def test_unhinted_regions_are_white_or_from_the_model():
+    drawing = as_drawing(rectangle(blank(64), x0=8, y0=8, x1=56, y1=56))
+    plain = colorize(drawing, empty_hints(width=64, height=64))
+    assert (plain.flats == 255).all()
+    seen = {}
+
+    def model(image, regions, hinted):
+        seen["args"] = (image.shape, regions.shape, hinted)
+        return {rid: (1, 2, 3) for rid in range(1, regions.max() + 1)}
+
+    hints = hints_from_json({"points": [{"x": 2, "y": 2, "color": "#ff0000"}]}, width=64, height=64)
+    result = colorize(drawing, hints, fill_unhinted=model)
+    assert tuple(result.flats[32, 32]) == (1, 2, 3) and tuple(result.flats[2, 2]) == (255, 0, 0)
+    assert seen["args"][2] == {int(result.regions[2, 2]): (255, 0, 0)}
+
+
+def test_hints_of_another_size_are_bad_prompt():
+    with pytest.raises(BadPrompt, match="64x64"):
+        colorize(as_drawing(blank(64)), empty_hints(width=32, height=32))
+
+
+def test_outputs_have_the_documented_shapes_and_timings():
+    result = colorize(boxes(3), empty_hints(width=96, height=96))
+    assert result.colored.shape == (96, 96, 3) and result.flats.shape == (96, 96, 3)
+    assert result.lines.shape == (96, 96, 4) and result.regions.dtype == np.int32
+    assert set(result.timings) == {"lines", "regions", "fill", "proof"}
+    assert (result.lines[..., 3][result.regions > 0] == 0).all()
+
+
+def test_real_drawings_hinted_at_true_points_are_exact(data_dir):
+    items = [i for i in json.loads((data_dir / "index.json").read_text())["items"] if i["split"] == "test"]
+    for item in items[:6]:
+        drawing = decode_image((data_dir / "test" / f"{item['name']}_line.png").read_bytes())
+        prompt = {
+            "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+        }
+        result = colorize(drawing, hints_from_json(prompt, width=512, height=512))
+        assert result.proof["hint_adherence"] == 1.0
+        assert result.proof["hinted_regions"] == len(result.hinted) > 0
+        # the line layer over the flats looks like the drawing wherever the drawing has a solid line
+        solid = drawing[..., 0] < 40
+        assert (result.colored[solid].astype(int).max(axis=1) < 90).mean() > 0.95
