@@ -29,6 +29,12 @@ _lock = threading.Lock()
 _current: Context | None = None
 
 
+def _storage(settings: Settings) -> Storage:
+    return open_storage(
+        settings.storage_url, s3_endpoint=settings.s3_endpoint, create_bucket=settings.s3_create_bucket
+    )
+
+
 def make_context(settings: Settings, *, migrate: bool | None = None) -> Context:
     """Open the database and storage named by `settings`; SQLite databases are migrated on first use."""
     if migrate is None:
@@ -36,10 +42,9 @@ def make_context(settings: Settings, *, migrate: bool | None = None) -> Context:
     if migrate:
         upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    storage = open_storage(
-        settings.storage_url, s3_endpoint=settings.s3_endpoint, create_bucket=settings.s3_create_bucket
+    return Context(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), storage=_storage(settings)
     )
-    return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine), storage=storage)
 
 
 def get_context() -> Context:
@@ -59,11 +64,8 @@ def set_context(context: Context | None) -> None:
 
 
 def after_fork() -> None:
-    """In a forked worker child: drop the parent's pooled connections and storage client, never share them."""
+    """In a forked worker child: drop the parent's pooled connections and storage client."""
     with _lock:
         if _current is not None:
             _current.engine.dispose(close=False)
-            settings = _current.settings
-            _current.storage = open_storage(
-                settings.storage_url, s3_endpoint=settings.s3_endpoint, create_bucket=settings.s3_create_bucket
-            )
+            _current.storage = _storage(_current.settings)

@@ -19,8 +19,10 @@ import pipeline
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, parse_color
 from pipeline.images import decode_image, decode_label_map
-from workers import embedded  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
-from workers import jobs
+from workers import (
+    embedded,  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
+    jobs,
+)
 from workers.celery_app import app
 from workers.context import Context, get_context
 
