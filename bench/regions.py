@@ -135,7 +135,9 @@ def naive_flats(labels: np.ndarray, *, points: list[tuple[int, int, tuple[int, i
 def flat_accuracy(flats: np.ndarray, *, true_flat: np.ndarray, valid: np.ndarray) -> float:
     """Share of valid pixels whose flat color is within ΔE2000 < 5 of the true flat color."""
     pred, true = flats[valid].astype(np.int64), true_flat[valid].astype(np.int64)
-    key = (pred[:, 0] << 40) | (pred[:, 1] << 32) | (pred[:, 2] << 24) | (true[:, 0] << 16) | (true[:, 1] << 8)
+    key = (
+        (pred[:, 0] << 40) | (pred[:, 1] << 32) | (pred[:, 2] << 24) | (true[:, 0] << 16) | (true[:, 1] << 8)
+    )
     pairs, inverse = np.unique(key | true[:, 2], return_inverse=True)
     colors = np.stack([(pairs >> shift) & 255 for shift in (40, 32, 24, 16, 8, 0)], axis=1)
     de = delta_e2000(rgb_to_lab(colors[:, :3]), rgb_to_lab(colors[:, 3:]))
@@ -152,7 +154,9 @@ def evaluate(item: dict, *, seed: int) -> dict[str, float]:
     true_owner = assign_line_pixels(true)
     valid = true > 0
     points = [(r["point"][0], r["point"][1], parse_color(r["color"])) for r in item["regions"]]
-    prompt = {"points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]}
+    prompt = {
+        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    }
     hints = hints_from_json(prompt, width=grey.shape[1], height=grey.shape[0])
     out: dict[str, float] = {}
     cases = [("clean", grey)] + [

@@ -91,14 +91,15 @@ def inner_distance(labels: np.ndarray, *, valid: np.ndarray | None = None) -> np
 
 
 def label_means(rgb: np.ndarray, *, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per id 0..count: mean color (count + 1, 3) float64 of rgb (H, W, 3) over pixels with that id, and pixel count.
+    """Per id 0..count: mean color (count + 1, 3) float64 of rgb over pixels with that id, and pixel count.
 
     Callers put pixels they want left out under id 0 (np.where is far cheaper than boolean indexing).
     """
     flat = ids.ravel()
     n = np.bincount(flat, minlength=count + 1)[: count + 1]
     sums = np.stack(
-        [np.bincount(flat, weights=rgb[..., c].ravel(), minlength=count + 1)[: count + 1] for c in range(3)], 1
+        [np.bincount(flat, weights=rgb[..., c].ravel(), minlength=count + 1)[: count + 1] for c in range(3)],
+        1,
     )
     return sums / np.maximum(n, 1)[:, None], n
 
@@ -214,7 +215,6 @@ def blockify(
     regions: np.ndarray | None = None,
     min_area: int = 8,
     model: object | None = None,
-    device: str = "cpu",
     threshold: float = 0.5,
     flat_std: float = 4.0,
 ) -> BlockifyResult:
@@ -243,7 +243,7 @@ def blockify(
     elif model is not None:
         from pipeline.models.partition import predict
 
-        maps = predict(model, rgb, device=device)
+        maps = predict(model, rgb)
         labels, core = blocks_from_maps(maps.boundary, min_area=min_area, threshold=threshold)
         colors = _model_colors(rgb=rgb, flat=maps.flat, labels=labels, core=core, flat_std=flat_std)
         dist = inner_distance(labels)

@@ -94,7 +94,7 @@ def colorize(
     flats = paint_flats(owner=owner, region_colors=region_colors)
     # the line layer covers line pixels only, so region pixels of `colored` stay exactly their flat color
     alpha = cv2.bitwise_and(found.alpha, 255, mask=(regions == 0).view(np.uint8))
-    rgb = cv2.bitwise_and(found.rgb, 255, mask=(alpha > 0).view(np.uint8))
+    rgb = cv2.bitwise_and(found.rgb, found.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
     colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()

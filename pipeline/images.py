@@ -91,9 +91,9 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int = 40_000_0
     return np.ascontiguousarray(rgba, dtype=np.uint8)
 
 
-def decode_label_map(data: bytes, *, name: str = "label map") -> np.ndarray:
+def decode_label_map(data: bytes, *, name: str = "label map", max_pixels: int = 40_000_000) -> np.ndarray:
     """Decode a single-channel 8- or 16-bit PNG label map to (H, W) int32 ids."""
-    image = _load(_open(data, name=name, max_pixels=1 << 31), name=name)
+    image = _load(_open(data, name=name, max_pixels=max_pixels), name=name)
     if image.mode not in ("L", "P", "I", "I;16", "I;16B", "I;16L", "I;16N"):
         raise NotAnImage(
             f"{name!r} is a {image.mode} image, not a label map; store label maps as 16-bit grey PNG."

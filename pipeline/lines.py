@@ -94,7 +94,9 @@ def extract_lines(
         paper = (255, 255, 255)
     else:
         if int(alpha_channel.min()) < 255:
-            rgb = _over_white(rgb, alpha=alpha_channel)  # transparent margins hide arbitrary (often black) RGB
+            rgb = _over_white(
+                rgb, alpha=alpha_channel
+            )  # transparent margins hide arbitrary (often black) RGB
         paper = paper_color(rgb)
         ink = _ink_opaque(rgb, paper)
     if line_threshold is not None:

@@ -69,3 +69,38 @@ def colorizer(
         f"done: {result.steps} steps in {result.seconds:.0f} s ({result.stopped}); "
         f"train {result.train_loss:.4f}, val {result.val_loss:.4f}; weights {result.weights}"
     )
+
+
+@train_app.command("partition")
+def partition(
+    out: Annotated[Path, typer.Option(help="where to write the weights (safetensors)")] = Path(
+        "pipeline/models/weights/partition.safetensors"
+    ),
+    max_steps: Annotated[int, typer.Option(help="step budget")] = 4000,
+    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 40.0,
+    loss_threshold: Annotated[float, typer.Option(help="stop when the eval loss falls under it")] = 0.15,
+    batch: Annotated[int, typer.Option(help="crops per step")] = 12,
+    characters: Annotated[int, typer.Option(help="procedural characters in the pool (0: none)")] = 400,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
+    device: Annotated[str, typer.Option(help="cpu or cuda (cuda uses mixed precision)")] = "cpu",
+    seed: Annotated[int, typer.Option(help="seed for data and weights")] = 6,
+    data: Annotated[Path, typer.Option(help="OpenMoji folder (its train split is used)")] = Path(
+        "../shared/data/openmoji"
+    ),
+) -> None:
+    """Train the partition model (region boundaries + flat colors) on degraded drawings."""
+    from pipeline.train.partition import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(out),
+        max_steps=max_steps,
+        max_minutes=max_minutes,
+        loss_threshold=loss_threshold,
+        batch=batch,
+        characters=characters,
+        threads=threads,
+        device=device,
+        seed=seed,
+    )
+    train(cfg, log=typer.echo)

@@ -105,7 +105,8 @@ def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hint
         hints = hints_from_image(image, width=width, height=height)
     payload = {k: v for k, v in job.prompt_payload.items() if k in ("points", "strokes")}
     if payload:
-        hints = merge_hints(hints, hints_from_json(payload, width=width, height=height))
+        prompt_hints = hints_from_json(payload, width=width, height=height, name=job.drawing_name)
+        hints = merge_hints(hints, prompt_hints)
     return hints
 
 

@@ -30,6 +30,7 @@ __all__ = ["colorize", "blockify", "recolor", "reconcile", "MAX_RETRIES"]
 
 log = logging.getLogger("tint.tasks")
 MAX_RETRIES = 8
+MIN_SIDE = 8
 COLORIZER_VERSION = "region-fill-1"
 PARTITION_VERSION = "equal-color-1"
 
@@ -37,6 +38,7 @@ PARTITION_VERSION = "equal-color-1"
 def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> None:
     """Claim the job and run `body`; route errors to fail-now, retry-later or fail-with-cause."""
     ctx = get_context()
+    job = None
     try:
         job = jobs.start(ctx, job_id, worker=task.request.hostname or "in-process")
         if job is None:
@@ -44,8 +46,11 @@ def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> 
             return
         body(ctx, job)
     except BadInput as exc:
-        log.info("job %s failed on bad input: %s", job_id, exc)
-        jobs.fail(ctx, job_id, str(exc))
+        message = str(exc)
+        if job is not None and job.drawing_name and job.drawing_name not in message:
+            message = f"{job.drawing_name!r}: {message}"  # every error names its input
+        log.info("job %s failed on bad input: %s", job_id, message)
+        jobs.fail(ctx, job_id, message)
     except Transient as exc:
         max_retries = min(MAX_RETRIES, ctx.settings.max_retries)
         if task.request.retries >= max_retries:
@@ -68,7 +73,13 @@ def _timed(timings: dict[str, float], stage: str, fn: Callable, *args, **kwargs)
 
 def _read_drawing(ctx: Context, sha: str, *, name: str, timings: dict[str, float]) -> np.ndarray:
     data = _timed(timings, "fetch", ctx.storage.get, sha)
-    return _timed(timings, "decode", decode_image, data, name=name, max_pixels=ctx.settings.max_pixels)
+    image = _timed(timings, "decode", decode_image, data, name=name, max_pixels=ctx.settings.max_pixels)
+    if min(image.shape[:2]) < MIN_SIDE:
+        height, width = image.shape[:2]
+        raise BadInput(
+            f"{name!r} is {width}x{height} pixels, too small; drawings need at least {MIN_SIDE} px a side."
+        )
+    return image
 
 
 def _region_map(regions: np.ndarray) -> np.ndarray:

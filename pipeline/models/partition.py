@@ -10,6 +10,7 @@ on one image at a fixed working size and returns full-size maps. Turning maps in
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,8 +27,10 @@ __all__ = [
     "PartitionMaps",
     "PartitionNet",
     "load",
+    "model_version",
     "predict",
     "read_card",
+    "resolve_device",
     "save",
 ]
 
@@ -143,11 +146,27 @@ def _metadata(data: bytes) -> dict:
     return json.loads(data[8 : 8 + size].decode("utf-8")).get("__metadata__", {})
 
 
-def load(data: bytes, *, device: str = "cpu") -> PartitionNet:
-    """Rebuild the model from safetensors bytes written by `save` (the caller reads the file, e.g.
-    `DEFAULT_WEIGHTS.read_bytes()`, so `pipeline` does no I/O), in eval mode on `device`."""
+def model_version(data: bytes) -> str:
+    """A short version id of a weights file: "partition-" + the first 12 hex digits of its sha256."""
+    return "partition-" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def resolve_device(device: str) -> str:
+    """ "auto" becomes "cuda" when a GPU is present, else "cpu"; "cpu" and "cuda" stay as they are."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def load(source: bytes | Path = DEFAULT_WEIGHTS, *, device: str = "cpu") -> PartitionNet:
+    """Rebuild the model from safetensors written by `save`, in eval mode on `device` ("auto" allowed).
+
+    `source` is the file's bytes (the worker reads them once per process) or its path; the shipped
+    weights are `DEFAULT_WEIGHTS`.
+    """
     from safetensors.torch import load as load_tensors
 
+    data = source if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
     meta = _metadata(data)
     if "config" not in meta:
         raise ValueError("these safetensors bytes carry no partition config; save them with partition.save.")
@@ -156,12 +175,14 @@ def load(data: bytes, *, device: str = "cpu") -> PartitionNet:
     model = PartitionNet(config)
     model.load_state_dict(load_tensors(bytes(data)))
     model.card = json.loads(meta.get("card", "{}"))  # type: ignore[attr-defined]
-    return model.to(device).eval()
+    model.version = model_version(bytes(data))  # type: ignore[attr-defined]
+    return model.to(resolve_device(device)).eval()
 
 
 @torch.no_grad()
-def predict(model: PartitionNet, rgb: np.ndarray, *, device: str = "cpu") -> PartitionMaps:
-    """Run the model on (H, W, 3) uint8 at its working size; maps come back at (H, W)."""
+def predict(model: PartitionNet, rgb: np.ndarray) -> PartitionMaps:
+    """Run the model (on its own device) on (H, W, 3) uint8 at its working size; maps come back at (H, W)."""
+    device = next(model.parameters()).device
     height, width = rgb.shape[:2]
     scale = model.config.work_px / max(height, width)
     mult = 2 ** (len(model.config.widths) - 1)
@@ -170,7 +191,7 @@ def predict(model: PartitionNet, rgb: np.ndarray, *, device: str = "cpu") -> Par
     interp = cv2.INTER_AREA if wh < height else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (ww, wh), interpolation=interp)
     x = torch.from_numpy(small).to(device).permute(2, 0, 1)[None].float() / 255.0
-    use_amp = device.startswith("cuda")
+    use_amp = device.type == "cuda"
     with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp):
         out, _ = model(x)
     out = out.float()

@@ -24,7 +24,7 @@ from pipeline.models.discriminator import PatchDiscriminator
 from pipeline.train.colorizer_data import DEFAULT_DATA, Batch, generated_examples, load_openmoji, make_batch
 from pipeline.train.losses import StyleLoss, adversarial_d, adversarial_g, region_l1
 
-__all__ = ["TrainConfig", "TrainResult", "train_colorizer"]
+__all__ = ["TrainConfig", "TrainResult", "colorizer_loss", "train_colorizer"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _lr(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
-def _losses(
+def colorizer_loss(
     net: ColorizerNet, style: StyleLoss, batch: tuple[torch.Tensor, ...], cfg: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """(total loss, predicted rgb (B, 3, H, W), loss parts for the log)."""
@@ -173,7 +173,7 @@ def train_colorizer(
         total = 0.0
         for b in val_batches:
             with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
-                loss, _, _ = _losses(net, style, _tensors(b, device), cfg)
+                loss, _, _ = colorizer_loss(net, style, _tensors(b, device), cfg)
             total += float(loss)
         net.train()
         return total / len(val_batches)
@@ -196,7 +196,7 @@ def train_colorizer(
         tensors = _tensors(batch, device)
         x, target = tensors[0], tensors[1]
         with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
-            loss, rgb, parts = _losses(net, style, tensors, cfg)
+            loss, rgb, parts = colorizer_loss(net, style, tensors, cfg)
             if disc is not None:
                 adv = adversarial_g(disc(x, rgb))
                 loss = loss + cfg.adv_weight * adv

@@ -30,7 +30,11 @@ def test_every_hinted_region_is_exactly_its_hint_color(seed, count):
     drawing = boxes(seed)
     rng = np.random.default_rng(seed + 1)
     points = [
-        {"x": int(x), "y": int(y), "color": "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rng.integers(0, 256, 3)))}
+        {
+            "x": int(x),
+            "y": int(y),
+            "color": "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rng.integers(0, 256, 3))),
+        }
         for x, y in rng.integers(0, 96, (count, 2))
     ]
     result = colorize(drawing, hints_from_json({"points": points}, width=96, height=96))
@@ -130,3 +134,13 @@ def test_real_drawings_hinted_at_true_points_are_exact(data_dir):
         # the line layer over the flats looks like the drawing wherever the drawing has a solid line
         solid = drawing[..., 0] < 40
         assert (result.colored[solid].astype(int).max(axis=1) < 90).mean() > 0.95
+
+
+def test_colored_line_bounds_a_region_and_keeps_its_color():
+    paper = np.full((64, 64, 3), 255, np.uint8)
+    cv2.rectangle(paper, (10, 10), (50, 50), (40, 90, 220), 2, lineType=cv2.LINE_AA)
+    hints = hints_from_json({"points": [{"x": 30, "y": 30, "color": "#fcea2b"}]}, width=64, height=64)
+    result = colorize(cv2.cvtColor(paper, cv2.COLOR_RGB2RGBA), hints)
+    assert tuple(result.flats[30, 30]) == (252, 234, 43) and tuple(result.flats[2, 2]) == (255, 255, 255)
+    solid = result.lines[..., 3] == 255
+    assert solid.any() and (np.abs(result.lines[solid][:, :3].astype(int) - (40, 90, 220)).max() <= 3)

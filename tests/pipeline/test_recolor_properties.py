@@ -51,7 +51,11 @@ def test_pixels_outside_edited_blocks_never_change(edits):
     outside = ~np.isin(BLOCKS.labels, list(edits))
     assert np.array_equal(PARENT.colored[outside], child.colored[outside])
     report = recolor_locality(
-        parent=PARENT.colored, child=child.colored, labels=BLOCKS.labels, edits=edits, line_mask=PARENT.regions == 0
+        parent=PARENT.colored,
+        child=child.colored,
+        labels=BLOCKS.labels,
+        edits=edits,
+        line_mask=PARENT.regions == 0,
     )
     assert report["unchanged_outside"] == 1.0
 
@@ -63,7 +67,11 @@ def test_edited_blocks_get_exactly_the_requested_color(edits):
     for bid, want in edits.items():
         assert (child.colored[child.regions == bid] == want).all()
     report = recolor_locality(
-        parent=PARENT.colored, child=child.colored, labels=BLOCKS.labels, edits=edits, line_mask=PARENT.regions == 0
+        parent=PARENT.colored,
+        child=child.colored,
+        labels=BLOCKS.labels,
+        edits=edits,
+        line_mask=PARENT.regions == 0,
     )
     assert report["edited_max_delta_e"] < 1.0
 

@@ -46,7 +46,12 @@ def running_api(settings: Settings) -> Iterator[Api]:
 
     ctx = make_context(settings, migrate=True)
     set_context(ctx)
-    celery_app.close()  # drop broker connections made for another test's settings
+    # A process normally serves one broker; a test serving another one drops the cached connection pools
+    # (Celery keeps no public way to do so), or messages would still go to the previous broker.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     configure(celery_app, settings)
     tokens = {}
     with ctx.sessions() as session, session.begin():

@@ -1,0 +1,82 @@
+"""The partition model: shipped weights load and give the documented outputs; blockify uses them;
+degradations are seeded and keep sizes; training targets mark lines and color edges."""
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline import blockify
+from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.models import partition
+from pipeline.train.degrade import degrade_seeded
+from pipeline.train.partition import boundary_target
+
+
+@pytest.fixture(scope="module")
+def model() -> partition.PartitionNet:
+    torch.set_num_threads(1)
+    return partition.load(partition.DEFAULT_WEIGHTS.read_bytes())
+
+
+def two_color_image() -> np.ndarray:
+    """(96, 128, 3): a red and a blue half split by a black 4 px line, on white with a black frame."""
+    image = np.full((96, 128, 3), 255, np.uint8)
+    image[8:88, 8:64] = (210, 60, 60)
+    image[8:88, 64:120] = (60, 110, 210)
+    image[8:88, 62:66] = 0
+    for y0, y1, x0, x1 in ((6, 10, 6, 122), (86, 90, 6, 122), (6, 90, 6, 10), (6, 90, 118, 122)):
+        image[y0:y1, x0:x1] = 0
+    return image
+
+
+def test_shipped_weights_are_small_and_carry_config_and_card():
+    data = partition.DEFAULT_WEIGHTS.read_bytes()
+    assert len(data) < 10 * 2**20
+    card = partition.read_card(data)
+    assert card["model"] == "partition" and card["steps"] > 0 and "final_val_loss" in card
+
+
+def test_shipped_model_gives_documented_output_shapes(model):
+    image = two_color_image()
+    maps = partition.predict(model, image)
+    assert maps.boundary.shape == (96, 128) and maps.boundary.dtype == np.float32
+    assert maps.flat.shape == (96, 128, 3) and maps.flat.dtype == np.float32
+    assert 0.0 <= maps.boundary.min() and maps.boundary.max() <= 1.0
+    out, loss = model(torch.zeros(2, 3, 64, 64))
+    assert out.shape == (2, 4, 64, 64) and loss is None
+
+
+def test_blockify_with_model_covers_every_pixel_and_finds_the_flat_colors(model):
+    image = two_color_image()
+    result = blockify(image, model=model)
+    assert result.labels.shape == (96, 128) and result.labels.dtype == np.int32
+    assert result.labels.min() == 1 and set(np.unique(result.labels)) == {b.id for b in result.table}
+    assert result.labels[48, 30] != result.labels[48, 100]
+    for (y, x), want in (((48, 30), (210, 60, 60)), ((48, 100), (60, 110, 210))):
+        got = result.blocks[y, x].astype(float)
+        assert float(delta_e2000(rgb_to_lab(got), rgb_to_lab(np.array(want, float)))) < 3.0
+
+
+def test_load_rejects_bytes_without_a_partition_config():
+    from safetensors.torch import save
+
+    with pytest.raises(ValueError, match="no partition config"):
+        partition.load(save({"w": torch.zeros(1)}))
+
+
+def test_degradation_is_seeded_and_keeps_the_image_shape():
+    image = two_color_image()
+    labels = np.ones(image.shape[:2], np.int32)
+    labels[8:88, 8:64], labels[8:88, 64:120] = 2, 3
+    a = degrade_seeded(image, labels=labels, seed=3)
+    assert a.shape == image.shape and a.dtype == np.uint8
+    assert np.array_equal(a, degrade_seeded(image, labels=labels, seed=3))
+    assert not np.array_equal(a, image)
+
+
+def test_boundary_target_marks_lines_and_both_sides_of_color_edges():
+    regions = np.array([[1, 1, 2, 2], [1, 0, 0, 2], [3, 3, 3, 3]], np.int32)
+    target = boundary_target(regions)
+    assert target[1, 1] == 1 and target[1, 2] == 1  # line pixels
+    assert target[0, 1] == 1 and target[0, 2] == 1  # the 1|2 edge, both sides
+    assert target[0, 0] == 0
