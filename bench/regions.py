@@ -206,9 +206,11 @@ def main() -> None:
     items = items[: args.limit] if args.limit else items
     t0 = time.perf_counter()
     rows: dict[str, list[float]] = {}
-    for item in items:
+    for done, item in enumerate(items, start=1):
         for key, value in evaluate(item, seed=args.seed).items():
             rows.setdefault(key, []).append(value)
+        if done % 20 == 0:
+            print(f"  {done}/{len(items)} drawings, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     timed = items[: args.timing_limit]
     speed = {size: timing(timed, size=size) for size in (256, 1024)}
     mean = {k: float(np.mean(v)) for k, v in rows.items()}

@@ -5,6 +5,7 @@ codes, content types and schemas. Bounded: a few examples per operation."""
 from __future__ import annotations
 
 import pytest
+import requests
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.studio.conftest import Api, manifest_files, wait_jobs
@@ -30,6 +31,7 @@ def test_no_operation_answers_5xx_or_off_spec(api: Api) -> None:
     schema = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
     headers = {"Authorization": f"Bearer {api.tokens['ada']}"}
     failures = []
+    session = requests.Session()  # one connection pool for every call
     operations = [op.ok() for op in schema.get_all_operations()]
     assert len(operations) > 20
     for operation in operations:
@@ -45,7 +47,7 @@ def test_no_operation_answers_5xx_or_off_spec(api: Api) -> None:
             database=None,
         )
         def run(case) -> None:
-            response = case.call(base_url=api.url, headers=headers, timeout=30)
+            response = case.call(base_url=api.url, headers=headers, timeout=30, session=session)
             case.validate_response(response, checks=CHECKS)
 
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -181,7 +182,7 @@ def test_prefork_worker_exports_what_its_pool_processes_observe(embedded, data_d
             port, lambda s: value(s, "tint_jobs_finished_total", kind="colorize", state="done") >= 2
         )
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its pool; a warm shutdown takes seconds
         proc.wait(30)
         log.close()
     assert value(samples, "tint_jobs_finished_total", kind="colorize", state="done") == 2, (
