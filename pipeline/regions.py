@@ -86,7 +86,7 @@ def merge_specks(labels: np.ndarray, *, min_area: int, zero_is_line: bool = True
             if np.array_equal(nxt, mapping):
                 break
             mapping = nxt
-        labels = mapping[labels]
+        labels = np.take(mapping, labels)
     return labels
 
 

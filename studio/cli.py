@@ -278,12 +278,16 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes (1 per GPU).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
     loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+    hostname: Annotated[
+        str, typer.Option(help="Worker node name; unique per worker process on a host.")
+    ] = "",
 ) -> None:
     """Run a Celery worker for Tint's jobs (it also beats and reconciles stranded jobs)."""
     import workers.embedded  # noqa: F401  (registers the heartbeat signals)
     from workers.celery_app import app as celery_app
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    extra = ["--hostname", hostname] if hostname else []
     celery_app.worker_main(
         [
             "worker",
@@ -297,6 +301,7 @@ def worker(
             loglevel,
             "--without-gossip",
             "--without-mingle",
+            *extra,
         ]
     )
 

@@ -3,6 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const FINAL = ["done", "failed", "cancelled"];
 const state = { me: null, batchId: null, drawings: [], drawing: null, right: null, left: null,
   labels: null, hover: 0, picked: 0, diff: [], events: null, pendingJob: null };
 
@@ -56,7 +57,16 @@ function openEvents(batchId, onJob) {
   if (state.events) state.events.source.close();
   const source = new EventSource(`/api/batches/${batchId}/events`);
   state.events = { batchId, source, onJob };
-  source.addEventListener("job", (e) => state.events.onJob(JSON.parse(e.data)));
+  const seen = new Map();
+  source.addEventListener("job", (e) => {
+    const job = JSON.parse(e.data);
+    const before = seen.get(job.id);
+    seen.set(job.id, job.state);
+    // each (re)connection starts with a snapshot: only changes matter, and jobs that end before we see them
+    if (before === job.state) return;
+    if (before === undefined && FINAL.includes(job.state) && job.id !== state.pendingJob) return;
+    state.events.onJob(job);
+  });
 }
 
 /* ---- batches ---------------------------------------------------------------------------------- */
@@ -130,7 +140,7 @@ async function showDrawing(drawingId, selectRevision) {
 
 function onDrawingJob(job) {
   if (!state.drawing || job.drawing_id !== state.drawing.id || $("drawing").hidden) return;
-  if (["done", "failed", "cancelled"].includes(job.state)) {
+  if (FINAL.includes(job.state)) {
     const mine = state.pendingJob === job.id;
     if (mine) {
       state.pendingJob = null;
@@ -260,7 +270,7 @@ $("recolor-button").addEventListener("click", async () => {
 
 async function pollJob(jobId) {
   const job = await api(`/api/jobs/${jobId}`);
-  if (["done", "failed", "cancelled"].includes(job.state)) onDrawingJob(job);
+  if (FINAL.includes(job.state)) onDrawingJob(job);
   else setTimeout(() => pollJob(jobId), 700);
 }
 

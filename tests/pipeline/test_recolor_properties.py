@@ -96,12 +96,15 @@ def test_edit_image_of_another_size_is_bad_prompt():
         edits_from_image(np.zeros((8, 8, 3), np.uint8), blocks=BLOCKS)
 
 
-def test_collect_edits_points_win_over_ids_and_image():
+def test_collect_edits_merges_image_ids_and_points_later_winning():
     painted = BLOCKS.blocks.copy()
+    painted[BLOCKS.labels == 4] = (1, 2, 3)
     painted[BLOCKS.labels == 2] = (1, 2, 3)
-    x, y = BLOCKS.table[1].point
-    edits = collect_edits(blocks=BLOCKS, by_id={2: (4, 5, 6)}, at=[(x, y, (7, 8, 9))], edit_image=painted)
-    assert edits == {BLOCKS.labels[y, x]: (7, 8, 9)} | ({} if BLOCKS.labels[y, x] == 2 else {2: (4, 5, 6)})
+    x, y = BLOCKS.table[2].point  # a point inside block 3
+    edits = collect_edits(
+        blocks=BLOCKS, by_id={2: (4, 5, 6), 3: (0, 0, 0)}, at=[(x, y, (7, 8, 9))], edit_image=painted
+    )
+    assert edits == {4: (1, 2, 3), 2: (4, 5, 6), 3: (7, 8, 9)}
 
 
 def test_collect_edits_unknown_block_names_it():

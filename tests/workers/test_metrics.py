@@ -1,4 +1,4 @@
-"""Prometheus metrics: scraped over HTTP after real jobs on the in-process worker, on Redis, and on prefork."""
+"""Prometheus metrics scraped over HTTP after real jobs: in-process worker, Redis queues, prefork pool."""
 
 from __future__ import annotations
 
@@ -182,6 +182,7 @@ def test_prefork_worker_exports_what_its_pool_processes_observe(embedded, data_d
             port, lambda s: value(s, "tint_jobs_finished_total", kind="colorize", state="done") >= 2
         )
     finally:
+        print("poll", proc.poll())
         os.killpg(proc.pid, signal.SIGKILL)  # the worker and its pool; a warm shutdown takes seconds
         proc.wait(30)
         log.close()

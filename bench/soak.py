@@ -1,0 +1,108 @@
+"""Soak: N colorize jobs at 256 px through 2 worker processes on Redis, PostgreSQL and an S3 server.
+
+Prints jobs/s, job latency percentiles, worker memory at start and end, and the final counts of jobs,
+revisions and assets against what was submitted (they must be equal).
+
+    python -m bench.soak --jobs 5000          # the full soak
+    python -m bench.soak --jobs 300           # a quick one
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.services import real_services, wait_until, write_manifest
+
+__all__ = ["main"]
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children, in MiB (from /proc)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        status = Path(f"/proc/{p}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def main() -> None:
+    """Run the soak and print its table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--jobs", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, real_services(Path(tmp) / "home") as services:
+        manifest = write_manifest(Path(tmp) / "batch", count=args.jobs)
+        engine = sa.create_engine(services.database_url)
+        services.start_workers(args.workers, log=Path(tmp) / "workers.log")
+        time.sleep(5)  # workers import torch and connect
+        mem_start = [_rss_mib(p.pid) for p in services.workers]
+        t0 = time.monotonic()
+        services.tint("submit", str(manifest))
+        submitted = time.monotonic() - t0
+
+        def finished() -> bool:
+            with engine.connect() as conn:
+                return (
+                    conn.execute(
+                        sa.text("SELECT count(*) FROM job WHERE state NOT IN ('done', 'failed')")
+                    ).scalar_one()
+                    == 0
+                )
+
+        wait_until(finished, timeout_s=6 * 3600, every_s=1.0)
+        wall = time.monotonic() - t0
+        mem_end = [_rss_mib(p.pid) for p in services.workers]
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT state, EXTRACT(EPOCH FROM finished_at - created_at) FROM job")
+            ).all()
+            revisions = conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one()
+            assets = conn.execute(sa.text("SELECT count(*) FROM asset")).scalar_one()
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
+        objects = sum(
+            len(page.get("Contents", []))
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=services.bucket)
+        )
+    latencies = [float(s) for state, s in rows if state == "done"]
+    done = len(latencies)
+    growth = [(e - s) / s * 100 for s, e in zip(mem_start, mem_end, strict=True)]
+    p50, p95, p99 = (_pct(latencies, q) for q in (0.5, 0.95, 0.99))
+    rss = ", ".join(f"{s:.0f} → {e:.0f} MiB" for s, e in zip(mem_start, mem_end, strict=True))
+    print(f"\nsoak: {args.jobs} jobs at 256 px, {args.workers} worker processes (solo pool), real services")
+    print("| measure | value |\n|---|---|")
+    print(f"| submit (rows + messages) | {submitted:.1f} s |")
+    print(f"| jobs/s | {done / wall:.2f} |")
+    print(f"| job latency p50 / p95 / p99 (submit → done) | {p50:.1f} / {p95:.1f} / {p99:.1f} s |")
+    print(f"| mean latency | {statistics.fmean(latencies):.1f} s |" if latencies else "| mean latency | - |")
+    print(f"| worker RSS start → end | {rss} |")
+    print(f"| worker memory growth | {', '.join(f'{g:+.1f}%' for g in growth)} (goal < 10%) |")
+    print(f"| jobs submitted / done / failed | {args.jobs} / {done} / {len(rows) - done} |")
+    print(f"| revisions | {revisions} (must equal done) |")
+    print(f"| asset rows / objects in the bucket | {assets} / {objects} (must be equal) |")
+
+
+if __name__ == "__main__":
+    main()
