@@ -69,11 +69,11 @@ class Services:
 @contextlib.contextmanager
 def real_services(home: Path) -> Iterator[Services]:
     """Fresh schema + Redis db + moto bucket for one benchmark run; everything is removed afterwards."""
+    import logging
+
     import boto3
     import redis
     from moto.server import ThreadedMotoServer
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     redis.Redis.from_url(REDIS).flushdb()

@@ -39,6 +39,7 @@ from db.models import (
 __all__ = [
     "REVISION_FIELDS",
     "add_asset",
+    "add_assets",
     "get_asset",
     "create_batch",
     "get_batch",
@@ -52,6 +53,7 @@ __all__ = [
     "prompt_history",
     "prompt_lineage",
     "create_job",
+    "create_drawing_jobs",
     "get_job",
     "claim_job",
     "finish_job",
@@ -139,6 +141,13 @@ def add_asset(
     asset = session.get(Asset, sha256)
     assert asset is not None
     return asset
+
+
+def add_assets(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Record many stored blobs in one INSERT; rows whose sha256 exists already are left as they are."""
+    if rows:
+        unique = list({row["sha256"]: row for row in rows}.values())
+        session.execute(_insert(session, Asset).on_conflict_do_nothing(index_elements=["sha256"]), unique)
 
 
 def get_asset(session: Session, sha256: str) -> Asset | None:
@@ -285,6 +294,69 @@ def create_job(
     )
     job = session.scalars(sa.select(Job).where(Job.idempotency_key == idempotency_key)).one()
     return job
+
+
+def create_drawing_jobs(
+    session: Session,
+    *,
+    batch_id: int | None,
+    drawings: Sequence[dict[str, Any]],
+    deadline_s: int | None = 600,
+) -> list[int]:
+    """For each entry, a drawing, its prompt and a queued colorize job, in three batched INSERTs.
+
+    An entry holds name, character, view, line_sha, prompt_kind, payload and hint_sha. Returns the job
+    ids in the order of `drawings`.
+    """
+    if not drawings:
+        return []
+    for entry in drawings:
+        _check(entry["prompt_kind"], PROMPT_KINDS, "prompt kind")
+    drawing_ids = session.scalars(
+        sa.insert(Drawing).returning(Drawing.id, sort_by_parameter_order=True),
+        [
+            {
+                "batch_id": batch_id,
+                "name": d["name"],
+                "character": d.get("character", ""),
+                "view": d.get("view", ""),
+                "line_sha": d["line_sha"],
+            }
+            for d in drawings
+        ],
+    ).all()
+    prompt_ids = session.scalars(
+        sa.insert(Prompt).returning(Prompt.id, sort_by_parameter_order=True),
+        [
+            {
+                "drawing_id": drawing_id,
+                "kind": d["prompt_kind"],
+                "payload": d["payload"],
+                "hint_sha": d.get("hint_sha"),
+            }
+            for drawing_id, d in zip(drawing_ids, drawings, strict=True)
+        ],
+    ).all()
+    now = utcnow()
+    deadline = None if deadline_s is None else now + timedelta(seconds=deadline_s)
+    return list(
+        session.scalars(
+            sa.insert(Job).returning(Job.id, sort_by_parameter_order=True),
+            [
+                {
+                    "kind": "colorize",
+                    "state": "queued",
+                    "params": {},
+                    "batch_id": batch_id,
+                    "drawing_id": drawing_id,
+                    "prompt_id": prompt_id,
+                    "queued_at": now,
+                    "deadline_at": deadline,
+                }
+                for drawing_id, prompt_id in zip(drawing_ids, prompt_ids, strict=True)
+            ],
+        ).all()
+    )
 
 
 def get_job(session: Session, job_id: int) -> Job | None:

@@ -26,7 +26,7 @@ class Lines:
 
     mask: np.ndarray  # (H, W) bool, True = line pixel (separates regions)
     alpha: np.ndarray  # (H, W) uint8, 0 = paper, 255 = solid line
-    rgb: np.ndarray  # (H, W, 3) uint8, each line pixel's own (un-blended) color
+    rgb: np.ndarray | None  # (H, W, 3) uint8, each line pixel's own (un-blended) color; None if not asked
     threshold: float  # the ink floor used, 0..1 of full contrast
 
 
@@ -47,18 +47,18 @@ def as_rgba(drawing: np.ndarray) -> np.ndarray:
 def paper_color(rgb: np.ndarray) -> tuple[int, int, int]:
     """The paper color of an opaque drawing: the per-channel median of a subsample (most pixels are paper)."""
     step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65536)))
-    sample = rgb[::step, ::step].reshape(-1, 3)
+    sample = rgb[::step, ::step, :3].reshape(-1, 3)
     r, g, b = (int(v) for v in np.median(sample, axis=0))
     return r, g, b
 
 
-def _ink_opaque(rgb: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
-    """Ink (H, W) uint8: the largest per-channel distance of each pixel below the paper color."""
-    ink = None
-    for c in range(3):
-        diff = cv2.absdiff(rgb[..., c], np.full_like(rgb[..., c], paper[c]))
-        ink = diff if ink is None else cv2.max(ink, diff)
-    return ink
+def _ink_opaque(image: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
+    """Ink (H, W) uint8: the largest per-channel distance of each pixel from the paper color.
+
+    Works on RGB or opaque RGBA (the alpha plane is ignored), one contiguous pass per plane.
+    """
+    planes = cv2.split(cv2.absdiff(image, (*paper, 255)[: image.shape[2]]))
+    return cv2.max(cv2.max(planes[0], planes[1]), planes[2])
 
 
 def _over_white(rgb: np.ndarray, *, alpha: np.ndarray) -> np.ndarray:
@@ -82,21 +82,23 @@ def extract_lines(
 ) -> Lines:
     """Find line pixels, their alpha and own colors; line_threshold (0..1 ink) overrides the auto rule.
 
-    with_colors=False skips un-blending line colors (rgb is then all zero) when only the mask is needed.
+    with_colors=False skips un-blending line colors (rgb is then None) when only the mask is needed.
     """
     rgba = as_rgba(drawing)
-    rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
     alpha_channel = cv2.extractChannel(rgba, 3)
-    transparent = int(alpha_channel[::4, ::4].min()) < 250 and int(np.median(alpha_channel[::4, ::4])) < 128
+    opaque = int(alpha_channel.min()) == 255
+    transparent = not opaque and int(np.median(alpha_channel[::4, ::4])) < 128
+    rgb = None
     if transparent:
         # Lines on transparency: the alpha channel is the ink, the color is the line's own color.
         ink = alpha_channel
         paper = (255, 255, 255)
+    elif opaque:
+        paper = paper_color(rgba)
+        ink = _ink_opaque(rgba, paper)
     else:
-        if int(alpha_channel.min()) < 255:
-            rgb = _over_white(
-                rgb, alpha=alpha_channel
-            )  # transparent margins hide arbitrary (often black) RGB
+        # transparent margins hide arbitrary (often black) RGB: look at the drawing over white paper
+        rgb = _over_white(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), alpha=alpha_channel)
         paper = paper_color(rgb)
         ink = _ink_opaque(rgb, paper)
     if line_threshold is not None:
@@ -116,12 +118,13 @@ def extract_lines(
     if transparent:
         alpha = ink.copy()
     else:
-        alpha = cv2.divide(ink, np.maximum(core, 1), scale=255)
-        alpha[core < _MIN_CORE_INK // 2] = 0  # paper noise carries no line alpha
-    alpha[mask & (alpha == 0)] = 1
-    if not with_colors:
-        line_rgb = np.zeros_like(rgb)
-    else:
+        alpha = cv2.divide(ink, core, scale=255)  # x / 0 is 0 in OpenCV
+        alpha = cv2.bitwise_and(alpha, alpha, mask=(core >= _MIN_CORE_INK // 2).view(np.uint8))  # paper noise
+    alpha = cv2.max(alpha, mask.view(np.uint8))  # every line pixel has some alpha
+    line_rgb = None
+    if with_colors:
+        if rgb is None:
+            rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
         line_rgb = rgb if transparent else _unblend(rgb, alpha=alpha, paper=paper)
     return Lines(mask=mask, alpha=alpha, rgb=line_rgb, threshold=threshold)
 
@@ -130,8 +133,8 @@ def _unblend(rgb: np.ndarray, *, alpha: np.ndarray, paper: tuple[int, int, int])
     """Each pixel's line color before anti-aliasing blended it with the paper: paper - (paper - pix) / a."""
     inked = (alpha > 0).view(np.uint8)
     channels = []
-    for c in range(3):
-        level = np.full_like(alpha, paper[c])
-        ink_c = cv2.divide(cv2.subtract(level, rgb[..., c]), alpha, scale=255)  # x / 0 is 0 in OpenCV
-        channels.append(cv2.bitwise_and(cv2.subtract(level, ink_c), 255, mask=inked))
+    for level, plane in zip(paper, cv2.split(rgb), strict=True):
+        ink_c = cv2.divide(cv2.subtract(level, plane), alpha, scale=255)  # x / 0 is 0 in OpenCV
+        own = cv2.subtract(level, ink_c)
+        channels.append(cv2.bitwise_and(own, own, mask=inked))
     return cv2.merge(channels)

@@ -149,12 +149,16 @@ def find_regions(line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8) -
         # free components that contain no seed at all are thin regions closed on every side: keep them
         seeded = _seeded_components(free_labels, count=n_free, seeds=seeds)
         seeded[0] = True
-        markers = seeds
-        if not seeded.all():
-            orphan = ~seeded[free_labels]
-            markers[orphan] = free_labels[orphan] + n_seeds
-        labels = _grow(markers, line=line)
-        labels *= free  # line pixels back to 0
+        if n_seeds - 1 == int(seeded[1:].sum()):
+            # every seeded piece of free space holds exactly one seed: no gap was closed, nothing to grow
+            labels = free_labels
+        else:
+            markers = seeds
+            if not seeded.all():
+                orphan = ~seeded[free_labels]
+                markers[orphan] = free_labels[orphan] + n_seeds
+            labels = _grow(markers, line=line)
+            labels *= free  # line pixels back to 0
     else:
         labels = free_labels
     if min_area > 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline.errors import BadInput, BadManifest, BadPrompt, NotFound, TintErro
 from workers.celery_app import TASK_QUEUES, app
 from workers.context import Context
 from workers.jobs import session_scope
+from workers.storage import sha256_hex
 
 __all__ = [
     "DrawingSpec",
@@ -39,6 +41,7 @@ log = logging.getLogger("tint.submit")
 MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 FINAL_STATES = ("done", "failed", "cancelled")
+PUT_THREADS = 8
 
 
 @dataclass
@@ -213,19 +216,58 @@ def enqueue(ctx: Context, jobs: list[tuple[int, str]]) -> int:
     return sent
 
 
+def _store_blobs(ctx: Context, blobs: dict[str, bytes]) -> list[dict]:
+    """Write every blob (sha → bytes) to storage, several at a time; returns their asset rows."""
+
+    def put(item: tuple[str, bytes]) -> dict:
+        sha, data = item
+        media_type = _media_type(data)
+        stored = ctx.storage.put(data, media_type=media_type)
+        assert stored == sha
+        return {"sha256": sha, "key": ctx.storage.key(sha), "media_type": media_type, "size": len(data)}
+
+    with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:
+        return list(pool.map(put, blobs.items()))
+
+
 def submit_manifest(ctx: Context, path: Path, *, submitted_by: str = "") -> int:
-    """Record a batch and its jobs in one transaction, then enqueue them; returns the batch id."""
+    """Record a batch and its jobs in one transaction, then enqueue them; returns the batch id.
+
+    Files are stored first (deduplicated, several at a time), then the rows go in with batched INSERTs,
+    then one message per job is sent: rows are committed before any message exists.
+    """
     doc, specs = read_manifest(path)
+    blobs: dict[str, bytes] = {}
+    entries = []
+    for spec in specs:
+        line_sha = sha256_hex(spec.line)
+        blobs[line_sha] = spec.line
+        hint_sha = None
+        if spec.hint_image is not None:
+            hint_sha = sha256_hex(spec.hint_image)
+            blobs[hint_sha] = spec.hint_image
+        entries.append(
+            {
+                "name": spec.name,
+                "character": spec.character,
+                "view": spec.view,
+                "line_sha": line_sha,
+                "prompt_kind": spec.prompt_kind,
+                "payload": spec.prompt_payload,
+                "hint_sha": hint_sha,
+            }
+        )
+    rows = _store_blobs(ctx, blobs)
     with session_scope(ctx) as session:
+        queries.add_assets(session, rows)
         batch = queries.create_batch(
             session, name=str(doc.get("name") or Path(path).stem), submitted_by=submitted_by, manifest=doc
         )
-        session.flush()
-        created = [_new_drawing_job(ctx, session, spec, batch_id=batch.id) for spec in specs]
-        session.flush()
         batch_id = batch.id
-        job_ids = [(job.id, job.kind) for job in created]
-    enqueue(ctx, job_ids)
+        job_ids = queries.create_drawing_jobs(
+            session, batch_id=batch_id, drawings=entries, deadline_s=ctx.settings.job_deadline_s
+        )
+    enqueue(ctx, [(job_id, "colorize") for job_id in job_ids])
     return batch_id
 
 

@@ -76,11 +76,19 @@ def _comments_cell(comments: list[dict]) -> str:
     return " | ".join(parts)
 
 
+def _cell(value: object) -> object:
+    # A cell starting like a formula would run in a spreadsheet the tracker export is opened in.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def rows_to_csv(rows: list[dict]) -> str:
     """The rows as CSV with a header; comments joined into one cell ("r3 ana (approved): ok | ...")."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "comments": _comments_cell(row["comments"])})
+        flat = {**row, "comments": _comments_cell(row["comments"])}
+        writer.writerow({k: _cell(v) for k, v in flat.items()})
     return out.getvalue()

@@ -321,10 +321,16 @@ function setMode(mode) {
   document.querySelector(`input[name=mode][value=${mode}]`).checked = true;
 }
 for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", (e) => setMode(e.target.value));
-$("slider").addEventListener("input", (e) => $("compare").style.setProperty("--cut", `${e.target.value}%`));
+$("slider").addEventListener("input", (e) => {
+  $("compare").style.setProperty("--cut", `${e.target.value}%`);
+  $("compare").style.setProperty("--cut-px", `${(e.target.value * 386) / 100}px`);
+});
 
 document.addEventListener("keydown", (e) => {
-  if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName) || e.metaKey || e.ctrlKey) return;
+  const active = document.activeElement;
+  const typing = active.tagName === "TEXTAREA" || active.tagName === "SELECT" ||
+    (active.tagName === "INPUT" && ["text", "password", "search", "number"].includes(active.type));
+  if (typing || e.metaKey || e.ctrlKey || e.altKey) return;
   if (e.key === "?") { $("help").showModal(); return; }
   if ($("drawing").hidden) return;
   const revs = state.drawing.revisions.map((r) => r.id);

@@ -244,3 +244,18 @@ def test_a_session_cookie_authenticates_the_page(api: Api) -> None:
         opened = browser.post("/api/session", json={"token": api.tokens["lea"]})
         assert "httponly" in opened.headers["set-cookie"].lower()
         assert browser.get("/api/me").json()["name"] == "lea"
+
+
+def test_tint_token_create_prints_a_working_token_once(api: Api) -> None:
+    from typer.testing import CliRunner
+
+    from studio.cli import app
+
+    made = CliRunner().invoke(app, ["token", "create", "--role", "lead", "cli-lead"])
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip().splitlines()[-1]
+    with httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {secret}"}) as client:
+        me = client.get("/api/me").json()
+    assert (me["name"], me["role"]) == ("cli-lead", "lead")
+    refused = CliRunner().invoke(app, ["token", "create", "--role", "wizard", "x"])
+    assert refused.exit_code == 1 and "unknown role 'wizard'" in refused.output

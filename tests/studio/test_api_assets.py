@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from db import auth_queries, queries
@@ -12,6 +13,7 @@ from studio.api import create_app
 from workers.context import make_context, set_context
 from workers.settings import Settings
 
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 LINE = (Path(__file__).resolve().parents[2] / "studio" / "samples" / "baby_line.png").read_bytes()
 
 

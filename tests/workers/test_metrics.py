@@ -173,7 +173,11 @@ def test_prefork_worker_exports_what_its_pool_processes_observe(embedded, data_d
     env.update(TINT_HOME=str(embedded.settings.home), PROMETHEUS_MULTIPROC_DIR=str(mp_dir))
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-c", PREFORK_WORKER, str(port)], env=env, stdout=log, stderr=log
+        [sys.executable, "-c", PREFORK_WORKER, str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # its own process group, so the pool goes down with it
     )
     try:
         jobs = [submit_colorize(embedded, _spec(data_dir, name)) for name in NAMES]
@@ -182,7 +186,6 @@ def test_prefork_worker_exports_what_its_pool_processes_observe(embedded, data_d
             port, lambda s: value(s, "tint_jobs_finished_total", kind="colorize", state="done") >= 2
         )
     finally:
-        print("poll", proc.poll())
         os.killpg(proc.pid, signal.SIGKILL)  # the worker and its pool; a warm shutdown takes seconds
         proc.wait(30)
         log.close()
