@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from pipeline.errors import BadInput
 from pipeline.hints import format_color
@@ -124,25 +123,51 @@ def representative_points(dist: np.ndarray, *, labels: np.ndarray, ids: list[int
     return [(int(first[i] // width), int(first[i] % width)) for i in ids]
 
 
+def bounding_boxes(labels: np.ndarray, *, count: int) -> np.ndarray:
+    """(count + 1, 4) int64 inclusive (x0, y0, x1, y1) per id; only edge pixels are visited.
+
+    A label's extreme pixels always have a 4-neighbour of another label or lie on the image border.
+    """
+    height, width = labels.shape
+    edge = np.zeros(labels.shape, bool)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    h = labels[:, 1:] != labels[:, :-1]
+    v = labels[1:, :] != labels[:-1, :]
+    edge[:, 1:] |= h
+    edge[:, :-1] |= h
+    edge[1:, :] |= v
+    edge[:-1, :] |= v
+    ys, xs = np.nonzero(edge)
+    ids = labels[ys, xs]
+    box = np.empty((count + 1, 4), np.int64)
+    box[:, :2] = (width, height)
+    box[:, 2:] = -1
+    np.minimum.at(box[:, 0], ids, xs)
+    np.minimum.at(box[:, 1], ids, ys)
+    np.maximum.at(box[:, 2], ids, xs)
+    np.maximum.at(box[:, 3], ids, ys)
+    return box
+
+
 def _table(
     labels: np.ndarray, *, colors: np.ndarray, point_labels: np.ndarray, dist: np.ndarray
 ) -> list[Block]:
     """The block table: area, bbox and representative point of every block id present."""
     count = len(colors) - 1
     area = np.bincount(labels.ravel(), minlength=count + 1)
-    slices = ndimage.find_objects(labels, max_label=count)
-    ids = [i for i in range(1, count + 1) if slices[i - 1] is not None]
+    boxes = bounding_boxes(labels, count=count)
+    ids = [i for i in range(1, count + 1) if area[i] > 0]
     # point_labels excludes line pixels, so the point is a pixel of the region itself
     positions = representative_points(dist, labels=point_labels, ids=ids)
     table = []
     for rid, (py, px) in zip(ids, positions, strict=True):
-        sy, sx = slices[rid - 1]
         table.append(
             Block(
                 id=rid,
                 color=tuple(int(v) for v in colors[rid]),
                 area=int(area[rid]),
-                bbox=(sx.start, sy.start, sx.stop - 1, sy.stop - 1),
+                bbox=tuple(int(v) for v in boxes[rid]),
                 point=(int(px), int(py)),
             )
         )

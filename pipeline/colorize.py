@@ -46,13 +46,13 @@ class ColorizeResult:
 
 
 def composite(*, flats: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """Lines (H, W, 4) RGBA over flats (H, W, 3): out = flat + (line - flat) * alpha, rounded."""
-    out = flats.copy()
-    ys, xs = np.nonzero(lines[..., 3])
-    alpha = lines[ys, xs, 3:4].astype(np.uint16)
-    blend = flats[ys, xs].astype(np.uint16) * (255 - alpha) + lines[ys, xs, :3].astype(np.uint16) * alpha
-    out[ys, xs] = ((blend + 127) // 255).astype(np.uint8)
-    return out
+    """Lines (H, W, 4) RGBA over flats (H, W, 3): out = (flat * (255 - a) + line * a) / 255, rounded.
+
+    Where alpha is 0 the result is exactly the flat color (255 * x / 255 is exact in float32).
+    """
+    alpha = lines[..., 3].astype(np.float32)
+    line_rgb = np.ascontiguousarray(lines[..., :3])
+    return cv2.blendLinear(flats, line_rgb, 255.0 - alpha, alpha)
 
 
 def colorize(

@@ -1,8 +1,8 @@
 """Exact flat fill: resolve hints to one color per region, then paint every region in its color.
 
 A hint on a line pixel counts for the region that line pixel is given to in the flats. A region with
-hints of several colors takes the color with the most hint pixels (ties: the lower color value) and is
-reported as a conflict, never blended.
+hints of several colors takes the color with the most hint pixels (ties: the hint deepest inside the
+region, then the lower color value) and is reported as a conflict, never blended.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def merge_specks(labels: np.ndarray, *, min_area: int, zero_is_line: bool = True
 
     With zero_is_line, label 0 is line: it is never merged into, and a speck touching only lines becomes 0.
     """
-    labels = labels.astype(np.int32, copy=True)
+    labels = labels.astype(np.int32, copy=False)  # never written in place: each pass maps to a new array
     for _ in range(32):
         n = int(labels.max(initial=0)) + 1
         area = np.bincount(labels.ravel(), minlength=n)

@@ -23,7 +23,7 @@ train_app = typer.Typer(help="Train Tint's models (colorizer, partition, parts).
 @train_app.command("colorizer")
 def colorizer(
     out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final colorizer.safetensors")],
-    steps: Annotated[int, typer.Option(help="step budget")] = 3000,
+    steps: Annotated[int, typer.Option(help="step budget")] = 1800,
     batch: Annotated[int, typer.Option(help="crops per step")] = 12,
     seed: Annotated[int, typer.Option(help="seed for data, hints and weights")] = 0,
     generated: Annotated[int, typer.Option(help="generated characters in the training pool")] = 1500,

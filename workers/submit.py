@@ -18,6 +18,7 @@ import yaml
 from db import queries
 from db.models import Job, Revision
 from pipeline.errors import BadInput, BadManifest, BadPrompt, NotFound, TintError
+from pipeline.images import decode_image
 from workers.celery_app import TASK_QUEUES, app
 from workers.context import Context
 from workers.jobs import session_scope
@@ -230,13 +231,34 @@ def _store_blobs(ctx: Context, blobs: dict[str, bytes]) -> list[dict]:
         return list(pool.map(put, blobs.items()))
 
 
-def submit_manifest(ctx: Context, path: Path, *, submitted_by: str = "") -> int:
+def _check_images(ctx: Context, specs: list[DrawingSpec]) -> None:
+    """Decode every image up front (a front door that must refuse broken uploads before any row exists)."""
+    for spec in specs:
+        decode_image(spec.line, name=spec.name, max_pixels=ctx.settings.max_pixels)
+        if spec.hint_image is not None:
+            decode_image(
+                spec.hint_image, name=f"hint image of {spec.name}", max_pixels=ctx.settings.max_pixels
+            )
+
+
+def submit_manifest(
+    ctx: Context,
+    path: Path,
+    *,
+    submitted_by: str = "",
+    owner_token_id: int | None = None,
+    check_images: bool = False,
+) -> int:
     """Record a batch and its jobs in one transaction, then enqueue them; returns the batch id.
 
     Files are stored first (deduplicated, several at a time), then the rows go in with batched INSERTs,
-    then one message per job is sent: rows are committed before any message exists.
+    then one message per job is sent: rows are committed before any message exists. `check_images`
+    refuses the whole batch when an image does not decode (the API does; the CLI lets such a drawing
+    fail its own job).
     """
     doc, specs = read_manifest(path)
+    if check_images:
+        _check_images(ctx, specs)
     blobs: dict[str, bytes] = {}
     entries = []
     for spec in specs:
@@ -263,6 +285,7 @@ def submit_manifest(ctx: Context, path: Path, *, submitted_by: str = "") -> int:
         batch = queries.create_batch(
             session, name=str(doc.get("name") or Path(path).stem), submitted_by=submitted_by, manifest=doc
         )
+        batch.owner_token_id = owner_token_id
         batch_id = batch.id
         job_ids = queries.create_drawing_jobs(
             session, batch_id=batch_id, drawings=entries, deadline_s=ctx.settings.job_deadline_s

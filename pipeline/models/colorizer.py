@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from pipeline.regions import assign_line_pixels
 
@@ -58,14 +59,16 @@ def multiple(config: ColorizerConfig) -> int:
 
 
 class ConvBlock(nn.Module):
-    """Two 3x3 convs with ReLU; no normalisation (GroupNorm cost 50% more CPU time for no gain here)."""
+    """Two 3x3 convs, each BatchNorm + ReLU (without a norm the net collapsed to a constant output)."""
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1),
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
             nn.ReLU(inplace=True),
-            nn.Conv2d(c_out, c_out, 3, padding=1),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
             nn.ReLU(inplace=True),
         )
 
@@ -128,6 +131,9 @@ class ColorizerNet(nn.Module):
 def ink_of(drawing: np.ndarray) -> np.ndarray:
     """(H, W) float32 line ink 0..1 of an RGBA drawing: darkness of the drawing composited over white."""
     rgba = np.asarray(drawing)
+    if int(rgba[..., 3].min()) == 255:  # opaque (the usual case): uint8 OpenCV ops, 10x faster
+        r, g, b = cv2.split(np.ascontiguousarray(rgba[..., :3]))
+        return cv2.subtract(255, cv2.min(cv2.min(r, g), b)).astype(np.float32) * np.float32(1 / 255)
     a = rgba[..., 3:4].astype(np.float32) / 255.0
     grey = (rgba[..., :3].astype(np.float32) * a + 255.0 * (1 - a)).min(axis=2)
     return 1.0 - grey / 255.0
@@ -162,12 +168,23 @@ def save_colorizer(net: ColorizerNet, path: str | Path, *, extra: dict[str, str]
     save_file(tensors, str(path), metadata=meta)
 
 
+def _fuse_batchnorm(net: ColorizerNet) -> ColorizerNet:
+    """Fold every eval-mode BatchNorm into the conv before it (same outputs to float rounding, faster)."""
+    for block in net.modules():
+        if isinstance(block, ConvBlock):
+            conv1, bn1, relu1, conv2, bn2, relu2 = block.net
+            block.net = nn.Sequential(
+                fuse_conv_bn_eval(conv1, bn1), relu1, fuse_conv_bn_eval(conv2, bn2), relu2
+            )
+    return net
+
+
 class Colorizer:
     """A loaded colorizer: `fill_unhinted` for pipeline.colorize, `predict` for the raw outputs."""
 
     def __init__(self, net: ColorizerNet, *, device: torch.device, version: str) -> None:
         self._last: tuple[tuple, np.ndarray] | None = None  # fill_unhinted then shade reuse one forward pass
-        self.net = net.eval().to(device)
+        self.net = _fuse_batchnorm(net.eval()).to(device)
         self.device = device
         self.version = version
         self.config = net.config
@@ -178,8 +195,8 @@ class Colorizer:
         return max(1, round(h * scale)), max(1, round(w * scale))
 
     @torch.no_grad()
-    def predict(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
-        """(H, W, 4) float32 outputs at the drawing's size: rgb 0..1 and channel 4 (reserved: shade)."""
+    def _forward(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
+        """(h, w, 4) float32 outputs at the net's resolution; the last call's result is reused."""
         # the cache holds the arrays themselves, so identity cannot match a new array at a reused address
         key = (drawing, regions, tuple(sorted(hinted.items())))
         last = self._last
@@ -187,29 +204,45 @@ class Colorizer:
             return last[1]
         height, width = regions.shape
         h, w = self._low_res((height, width))
-        owner = assign_line_pixels(regions)
-        ink = ink_of(drawing)
-        if (h, w) != (height, width):
-            ink = cv2.resize(ink, (w, h), interpolation=cv2.INTER_AREA)
-            owner = cv2.resize(owner, (w, h), interpolation=cv2.INTER_NEAREST)
-        x = encode_inputs(ink=ink, owner=owner, hinted=hinted)
+        small, labels = drawing, regions
+        if (h, w) != (height, width):  # work at the net's resolution: 4x fewer pixels at 512 px
+            small = cv2.resize(drawing, (w, h), interpolation=cv2.INTER_AREA)
+            labels = cv2.resize(regions, (w, h), interpolation=cv2.INTER_NEAREST)
+        x = encode_inputs(ink=ink_of(small), owner=assign_line_pixels(labels), hinted=hinted)
         step = multiple(self.config)
-        ph, pw = -h % step, -w % step
-        x = np.pad(x, ((0, 0), (0, ph), (0, pw)), mode="edge")
+        x = np.pad(x, ((0, 0), (0, -h % step), (0, -w % step)), mode="edge")
         tensor = torch.from_numpy(x)[None].to(self.device)
         with torch.autocast("cuda", dtype=torch.float16, enabled=self.device.type == "cuda"):
             out, _ = self.net(tensor)
-        out = out[0, :, :h, :w].float().cpu().numpy().transpose(1, 2, 0)
-        if (h, w) != (height, width):
-            out = cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
+        out = np.ascontiguousarray(out[0, :, :h, :w].float().cpu().numpy().transpose(1, 2, 0))
         self._last = (key, out)
         return out
+
+    def predict(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
+        """(H, W, 4) float32 outputs at the drawing's size: rgb 0..1 and channel 4 (reserved: shade)."""
+        out = self._forward(drawing, regions, hinted)
+        height, width = regions.shape
+        return (
+            cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
+            if out.shape[:2] != (height, width)
+            else out
+        )
+
+    def _rgb(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
+        """(H, W, 3) float32 model rgb at the drawing's size."""
+        out = np.ascontiguousarray(self._forward(drawing, regions, hinted)[..., :3])
+        height, width = regions.shape
+        return (
+            cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
+            if out.shape[:2] != (height, width)
+            else out
+        )
 
     def fill_unhinted(
         self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]
     ) -> dict[int, Color]:
         """One color per unhinted region: the mean of the model's rgb over its non-line pixels."""
-        out = self.predict(drawing, regions, hinted)
+        out = self._rgb(drawing, regions, hinted)
         count = int(regions.max(initial=0))
         ids = regions.ravel()
         area = np.bincount(ids, minlength=count + 1).astype(np.float64)
@@ -236,10 +269,10 @@ class Colorizer:
         The lightness ratio is the model's luminance over its region mean, so a region's mean stays on
         its color (to rounding); line pixels take their owner region's shading, as flats do.
         """
-        out = self.predict(drawing, regions, hinted)
+        out = self._rgb(drawing, regions, hinted)
         owner = assign_line_pixels(regions)
         count = int(owner.max(initial=0))
-        lum = out[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
         ids = owner.ravel()
         inside = (regions > 0).ravel().astype(np.float64)
         area = np.bincount(ids, weights=inside, minlength=count + 1)

@@ -32,10 +32,10 @@ class TrainConfig:
     """Everything a run depends on; stored in state.json and in the final weights' metadata."""
 
     out: str
-    steps: int = 3000
+    steps: int = 1800
     batch: int = 12
     crop: int = 128
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup: int = 100
     seed: int = 0
@@ -203,6 +203,8 @@ def train_colorizer(
                 parts["adv"] = adv.item()
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         scaler.step(opt)
         scaler.update()
         if disc is not None:

@@ -12,12 +12,9 @@ from pathlib import Path, PurePath
 from fastapi import UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from db import auth_queries, queries
 from pipeline.errors import BadManifest
-from pipeline.images import decode_image
 from workers.context import Context
-from workers.jobs import session_scope
-from workers.submit import _new_drawing_job, enqueue, read_manifest
+from workers.submit import submit_manifest
 
 __all__ = ["MAX_FILE_BYTES", "MAX_FILES", "UploadTooLarge", "submit_uploads"]
 
@@ -53,30 +50,6 @@ async def _save(upload: UploadFile, path: Path, *, max_bytes: int) -> None:
             out.write(chunk)
 
 
-def _check_images(ctx: Context, specs: list) -> None:
-    for spec in specs:
-        decode_image(spec.line, name=spec.name, max_pixels=ctx.settings.max_pixels)
-        if spec.hint_image is not None:
-            decode_image(
-                spec.hint_image, name=f"hint image of {spec.name}", max_pixels=ctx.settings.max_pixels
-            )
-
-
-def _record(ctx: Context, manifest: Path, *, submitted_by: str, owner_token_id: int) -> int:
-    doc, specs = read_manifest(manifest)
-    _check_images(ctx, specs)
-    with session_scope(ctx) as session:
-        batch = queries.create_batch(
-            session, name=str(doc.get("name") or manifest.stem), submitted_by=submitted_by, manifest=doc
-        )
-        auth_queries.set_batch_owner(session, batch_id=batch.id, token_id=owner_token_id)
-        created = [_new_drawing_job(ctx, session, spec, batch_id=batch.id) for spec in specs]
-        session.flush()
-        batch_id, todo = batch.id, [(job.id, job.kind) for job in created]
-    enqueue(ctx, todo)
-    return batch_id
-
-
 async def submit_uploads(
     ctx: Context,
     *,
@@ -101,5 +74,10 @@ async def submit_uploads(
             await _save(upload, folder / name, max_bytes=max_file_bytes)
         await _save(manifest, folder / manifest_name, max_bytes=max_file_bytes)
         return await run_in_threadpool(
-            _record, ctx, folder / manifest_name, submitted_by=submitted_by, owner_token_id=owner_token_id
+            submit_manifest,
+            ctx,
+            folder / manifest_name,
+            submitted_by=submitted_by,
+            owner_token_id=owner_token_id,
+            check_images=True,
         )

@@ -218,7 +218,7 @@ function paint() {
       const id = L.ids[i];
       let c = null;
       if (side === "right" && id === state.picked) c = [20, 90, 255, 150];
-      else if (side === "right" && id === state.hover) c = [60, 140, 255, 90];
+      else if (side === "right" && id === state.hover) c = [255, 255, 255, 110];
       // changed blocks get a magenta outline, so their colors stay readable
       else if (changed.has(id) && (L.ids[i - 1] !== id || L.ids[i + 1] !== id || L.ids[i - W] !== id || L.ids[i + W] !== id)) c = [255, 0, 200, 255];
       if (c) { px[4 * i] = c[0]; px[4 * i + 1] = c[1]; px[4 * i + 2] = c[2]; px[4 * i + 3] = c[3]; }

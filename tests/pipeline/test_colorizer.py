@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from synthetic_drawings import as_drawing, blank, rectangle
+from synthetic_drawings import as_drawing, rectangle
 
 from pipeline.colorize import colorize
 from pipeline.hints import hints_from_json
@@ -64,5 +64,5 @@ def test_saved_colorizer_loads_back_the_same(tmp_path):
     loaded = load_colorizer(tmp_path / "c.safetensors", device="cpu")
     assert loaded.config == net.config
     x = torch.rand(1, 6, 64, 64)
-    with torch.no_grad():
-        assert torch.equal(net.eval()(x)[0], loaded.net(x)[0])
+    with torch.no_grad():  # the loaded net has its BatchNorms folded into the convs
+        assert torch.allclose(net.eval()(x)[0], loaded.net(x)[0], atol=1e-5)

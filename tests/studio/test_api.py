@@ -9,9 +9,9 @@ import re
 
 import httpx
 import pytest
+from api_server import MAX_FILE_BYTES, MAX_REQUEST_BYTES, Api, manifest_files, wait_jobs
 
 from db import queries
-from tests.studio.conftest import MAX_FILE_BYTES, MAX_REQUEST_BYTES, Api, manifest_files, wait_jobs
 
 NEW_COLOR = "#3c6fd2"
 
@@ -259,3 +259,27 @@ def test_tint_token_create_prints_a_working_token_once(api: Api) -> None:
     assert (me["name"], me["role"]) == ("cli-lead", "lead")
     refused = CliRunner().invoke(app, ["token", "create", "--role", "wizard", "x"])
     assert refused.exit_code == 1 and "unknown role 'wizard'" in refused.output
+
+
+def test_a_queued_job_can_be_cancelled_then_retried(api: Api, batch: dict) -> None:
+    with api.client("sam") as sam:
+        done = sam.get("/api/jobs", params={"batch": batch["id"], "kind": "colorize"}).json()["items"][0]
+        with api.ctx.sessions() as session, session.begin():  # a job no worker has been told about yet
+            job_id = queries.create_job(
+                session, kind="colorize", params={}, drawing_id=done["drawing_id"], prompt_id=None
+            ).id
+        cancelled = sam.post(f"/api/jobs/{job_id}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+        retried = sam.post(f"/api/jobs/{job_id}/retry")
+        assert retried.status_code == 200 and retried.json()["state"] in ("queued", "running", "done")
+        assert sam.post(f"/api/jobs/{job_id}/cancel").status_code in (200, 409)
+
+
+def test_a_chunked_body_over_the_limit_is_refused(api: Api) -> None:
+    part = b'--tint\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+    mib = b"x" * (1024 * 1024)
+    chunks = iter([part, *[mib] * (MAX_REQUEST_BYTES // len(mib) + 2)])  # no length: sent chunked
+    headers = {"Content-Type": "multipart/form-data; boundary=tint"}
+    with api.client("sam") as sam:
+        answer = sam.post("/api/batches", content=chunks, headers=headers)
+    assert answer.status_code == 413

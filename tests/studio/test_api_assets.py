@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from db import auth_queries, queries
 from studio.api import create_app
@@ -29,6 +28,8 @@ def test_line_drawing_on_s3_redirects_to_a_presigned_url(tmp_path: Path, s3_endp
         batch = queries.create_batch(session, name="s3", manifest={})
         auth_queries.set_batch_owner(session, batch_id=batch.id, token_id=token.id)
         drawing = queries.create_drawing(session, batch_id=batch.id, name="baby.png", line_sha=sha)
+    from fastapi.testclient import TestClient  # imported here so the warning filter applies
+
     try:
         with TestClient(create_app(ctx, start_worker=False)) as client:
             answer = client.get(

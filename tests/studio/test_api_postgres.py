@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from api_server import manifest_files, running_api, wait_jobs
 
-from tests.studio.conftest import manifest_files, running_api, wait_jobs
 from workers.settings import Settings
 
 pytestmark = pytest.mark.services

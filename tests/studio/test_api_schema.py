@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+from api_server import Api, manifest_files, wait_jobs
 from hypothesis import HealthCheck, Phase, given, settings
-
-from tests.studio.conftest import Api, manifest_files, wait_jobs
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (dev extra)")
 from schemathesis.checks import (  # noqa: E402
@@ -18,7 +17,7 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-EXAMPLES = 5
+EXAMPLES = 3
 # The event stream stays open until its timeout, and revoking tokens would lock the run out.
 SKIP = {("GET", "/api/batches/{batch_id}/events"), ("DELETE", "/api/tokens/{token_id}")}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -17,6 +17,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from db import auth_queries
+from db.session import make_engine, make_sessionmaker, upgrade
+
 CHROMIUM = Path("/usr/bin/chromium")
 SAMPLES = Path(__file__).resolve().parents[2] / "studio" / "samples"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -45,21 +48,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _tint(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "studio.cli", *args], env=env, capture_output=True, text=True, timeout=60
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """`tint serve` on a free port with its own TINT_HOME; yields (base URL, lead token, home)."""
     home = tmp_path_factory.mktemp("serve")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINT_")}
     env["TINT_HOME"] = str(home)
-    made = _tint("token", "create", "--role", "lead", "lea", env=env)
-    assert made.returncode == 0, made.stderr
-    token = made.stdout.strip()
+    # `tint token create` is tested in test_api; made in-process here to save a second CLI start-up.
+    url = f"sqlite:///{home / 'tint.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine).begin() as session:
+        token = auth_queries.create_token(session, name="lea", role="lead")[1]
+    engine.dispose()
     port = _free_port()
     log = (home / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -145,7 +146,7 @@ def test_lead_recolors_a_block_and_approves_from_the_page(server, tmp_path):
         page.locator("[data-testid=revision]").nth(1).wait_for(timeout=30_000)
         page.locator("[data-testid=diff-block]").first.wait_for()
         assert NEW_COLOR in page.text_content("#diff")
-        page.locator("#right-overlay").hover(position={"x": x, "y": y})
+        page.mouse.move(5, 5)  # off the image, so the screenshot shows the diff outlines on both sides
         page.screenshot(path=str(tmp_path / "drawing-view.png"))
         page.keyboard.press("a")
         page.wait_for_function("document.getElementById('status').textContent === 'approved'")

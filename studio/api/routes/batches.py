@@ -78,13 +78,14 @@ def batch_events(
     batch_id: IdPath,
     request: Request,
     ctx: ContextDep,
-    session: SessionDep,
     principal: SubmitterDep,
     follow: bool = True,
     timeout_s: Annotated[float, Query(ge=1, le=3600)] = 300,
 ) -> StreamingResponse:
     """Server-sent events: a `job` event for each job of the batch as its state changes."""
-    owned_batch(session, principal, batch_id)
+    # A session of its own, closed before streaming: the stream must not hold a transaction open.
+    with ctx.sessions() as session:
+        owned_batch(session, principal, batch_id)
     stream = events.job_events(ctx, request, batch_id=batch_id, follow=follow, timeout_s=timeout_s)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -71,7 +71,6 @@ def retry(job_id: IdPath, ctx: ContextDep, session: SessionDep, principal: Submi
             status.HTTP_409_CONFLICT,
             f"Job {job_id} is {job.state}; only failed or cancelled jobs can be retried.",
         )
-    session.rollback()
+    session.rollback()  # end the read transaction before retry_job writes in its own
     retry_job(ctx, job_id)
-    session.expire_all()
     return job_out(queries.get_job(session, job_id))

@@ -149,7 +149,7 @@ def recolor(
         raise BadInput('recolor needs at least one edit: {"edits": {"BLOCK_ID": "#rrggbb"}} or "at".')
     blocks.check_recolor(ctx, revision, edits=edits, at=at)
     job_id = submit_recolor(ctx, revision_id=revision_id, edits=edits, at=at)
-    session.expire_all()
+    session.rollback()  # end the read transaction, so the new job is visible
     return job_out(queries.get_job(session, job_id))
 
 

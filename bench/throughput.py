@@ -1,0 +1,428 @@
+"""Throughput of 512×512 colorize jobs on the real services, through 1 and 2 `tint worker` processes.
+
+    python bench/throughput.py                 # 40 jobs per run, about two minutes on 2 cores
+    python bench/throughput.py --jobs 200 --workers 1,2,4
+
+Runs, in one process and on the same drawings (OpenMoji test split, every region hinted at its point from
+index.json), each run writing into a fresh S3 bucket so every output is stored anew:
+
+- *pipeline*: `pipeline.colorize` called directly on decoded arrays (no I/O): the denominator.
+- *task, no broker*: the worker's own code path (claim, fetch, decode, hints, colorize, encode, store,
+  record) called in this process, job after job: what the job costs without the queue.
+- *K workers*: a batch submitted to Redis and worked by K `tint worker` processes (prefork, concurrency 1,
+  as deployed), started and ready before the batch is sent.
+
+Per stage it prints median and p95 in ms. Stage times come from each job's `result["timings"]`; claim
+and record (the finish transaction) are timed around `jobs.start` / `jobs.finish` in the worker by a shim
+that wraps them before running `tint worker`. The queue overhead ratio is the end-to-end time per job,
+(last finish − first claim) × K / jobs, divided by the mean `pipeline.colorize` time of the same run.
+Needs PostgreSQL and Redis on loopback; starts its own S3 server (moto). On a loaded machine the numbers
+are noisy: compare runs of one invocation, and re-run on a quiet machine before quoting them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from real_services import (  # noqa: E402
+    DATA,
+    POSTGRES_URL,
+    REDIS_URL,
+    Services,
+    new_bucket,
+    real_services,
+    service_env,
+)
+
+__all__ = ["main", "install_probes"]
+
+STAGE_ORDER = ("claim", "fetch", "decode", "hints", "lines", "regions", "fill", "model", "proof", "encode")
+STAGE_TAIL = ("store", "record")
+# The stages `pipeline.colorize` times itself; their sum is the job's colorize call.
+PIPELINE_STAGES = ("lines", "regions", "fill", "model", "proof")
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def test_items(count: int) -> list[dict]:
+    """`count` test-split drawings of index.json (cycled when more are asked than exist)."""
+    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "test"]
+    return [items[i % len(items)] for i in range(count)]
+
+
+def _points(item: dict) -> dict:
+    return {
+        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    }
+
+
+def write_manifest(items: list[dict], folder: Path) -> Path:
+    """A batch manifest of the drawings, lines copied beside it, hints inline."""
+    folder.mkdir(parents=True, exist_ok=True)
+    drawings = []
+    for index, item in enumerate(items):
+        line = folder / f"{item['name']}.png"
+        if not line.exists():
+            line.write_bytes((DATA / "test" / f"{item['name']}_line.png").read_bytes())
+        drawings.append(
+            {
+                "line": line.name,
+                "name": f"{index:05d}_{item['name']}",
+                "character": item["annotation"],
+                "hints": _points(item),
+            }
+        )
+    path = folder / "batch.json"
+    path.write_text(json.dumps({"name": "throughput", "drawings": drawings}))
+    return path
+
+
+# --- probes around the worker's claim and record --------------------------------------------------
+
+
+def install_probes(out_dir: Path) -> Callable[[], None]:
+    """Time `jobs.start` (claim) and `jobs.finish` (record) here and in forks; returns the undo."""
+    from workers import jobs
+
+    start, finish = jobs.start, jobs.finish
+
+    def write(entry: dict) -> None:
+        with open(out_dir / f"{os.getpid()}.jsonl", "a") as out:
+            out.write(json.dumps(entry) + "\n")
+
+    def timed_start(ctx: Any, job_id: int, *, worker: str) -> Any:
+        t0 = time.time()
+        job = start(ctx, job_id, worker=worker)
+        write({"job": job_id, "claim": (time.time() - t0) * 1000, "t_claim": t0})
+        return job
+
+    def timed_finish(ctx: Any, job_id: int, **kwargs: Any) -> Any:
+        t0 = time.time()
+        out = finish(ctx, job_id, **kwargs)
+        t1 = time.time()
+        write({"job": job_id, "record": (t1 - t0) * 1000, "t_done": t1})
+        return out
+
+    jobs.start, jobs.finish = timed_start, timed_finish
+
+    def uninstall() -> None:
+        jobs.start, jobs.finish = start, finish
+
+    return uninstall
+
+
+def read_probes(out_dir: Path) -> dict[int, dict]:
+    """job id -> {claim, record, t_claim, t_done} from the probe files."""
+    merged: dict[int, dict] = {}
+    for path in out_dir.glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            merged.setdefault(entry.pop("job"), {}).update(entry)
+    return merged
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+def run_pipeline(items: list[dict]) -> list[float]:
+    """ms of `pipeline.colorize` per drawing, arrays decoded beforehand (one warm-up call first)."""
+    import pipeline
+    from pipeline.hints import hints_from_json
+    from pipeline.images import decode_image
+    from workers.settings import Settings
+
+    settings = Settings()
+    inputs = []
+    for item in items:
+        drawing = decode_image((DATA / "test" / f"{item['name']}_line.png").read_bytes(), name=item["name"])
+        hints = hints_from_json(_points(item), width=drawing.shape[1], height=drawing.shape[0])
+        inputs.append((drawing, hints))
+    pipeline.colorize(*inputs[0], gap_px=settings.gap_px, min_area=settings.min_area)
+    times = []
+    for drawing, hints in inputs:
+        t0 = time.perf_counter()
+        pipeline.colorize(drawing, hints, gap_px=settings.gap_px, min_area=settings.min_area)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _context(services: Services, bucket: str) -> Any:
+    from workers.celery_app import app, retarget
+    from workers.context import make_context, set_context
+    from workers.settings import Settings
+
+    settings = Settings(
+        home=services.home,
+        database_url=services.database_url,
+        broker_url=services.broker_url,
+        storage_url=f"s3://{bucket}",
+        s3_endpoint=services.s3_endpoint,
+    )
+    if app.conf.broker_url != settings.broker_url:
+        # once: retargeting to the same URL again leaves kombu's cached producer pool closed
+        retarget(settings)
+    ctx = make_context(settings, migrate=False)
+    set_context(ctx)
+    return ctx
+
+
+def _job_rows(ctx: Any, batch_id: int) -> list[Any]:
+    import sqlalchemy as sa
+
+    from db.models import Job
+
+    stmt = sa.select(Job.id, Job.state, Job.result, Job.started_at, Job.finished_at, Job.error).where(
+        Job.batch_id == batch_id
+    )
+    with ctx.sessions() as session:
+        return list(session.execute(stmt))
+
+
+def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
+    """The worker's code path called in this process, job by job, with no broker in between."""
+    from workers import jobs, tasks
+    from workers.submit import submit_manifest
+
+    ctx = _context(services, new_bucket(services))
+    batch_id = submit_manifest(ctx, manifest)
+    services.flush_broker()  # the messages are not needed: this run calls the task body itself
+    uninstall = install_probes(probes)
+    try:
+        t0 = time.perf_counter()
+        for row in sorted(_job_rows(ctx, batch_id)):
+            job = jobs.start(ctx, row.id, worker="bench@direct")  # the probed function
+            tasks.run_colorize(ctx, job)
+        wall = time.perf_counter() - t0
+    finally:
+        uninstall()
+    return {"rows": _job_rows(ctx, batch_id), "probes": read_probes(probes), "wall": wall, "workers": 1}
+
+
+def _start_workers(services: Services, bucket: str, count: int, probes: Path, logs: Path) -> list:
+    env = service_env(services, bucket=bucket, TINT_LOG_LEVEL="WARNING")
+    procs = []
+    for index in range(count):
+        out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
+        shim = [sys.executable, __file__, "--worker-shim", str(probes), "--"]
+        args = [
+            "worker",
+            "--queues",
+            "gpu,cpu",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+        ]
+        procs.append(
+            (
+                subprocess.Popen(
+                    [*shim, *args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                ),
+                out,
+            )
+        )
+    return procs
+
+
+def _wait(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"error: {what} within {timeout_s:.0f}s")
+        time.sleep(0.2)
+
+
+def run_workers(services: Services, manifest: Path, count: int, probes: Path, logs: Path) -> dict:
+    """A batch through `count` `tint worker` processes, started and beating before it is submitted."""
+    from db import queries
+    from workers.submit import submit_manifest
+
+    bucket = new_bucket(services)
+    ctx = _context(services, bucket)
+    procs = _start_workers(services, bucket, count, probes, logs)
+    try:
+        with ctx.sessions() as session:
+            known = {w.name for w in queries.live_workers(session, within_s=3600)}
+
+        def ready() -> bool:
+            with ctx.sessions() as session:
+                return len({w.name for w in queries.live_workers(session)} - known) >= count
+
+        _wait(ready, timeout_s=180, what=f"{count} workers did not start (see {logs})")
+        t0 = time.perf_counter()
+        batch_id = submit_manifest(ctx, manifest)
+        submit_s = time.perf_counter() - t0
+
+        def finished() -> bool:
+            return all(row.state in ("done", "failed") for row in _job_rows(ctx, batch_id))
+
+        _wait(finished, timeout_s=120 + 30 * len(_job_rows(ctx, batch_id)), what="the batch did not finish")
+    finally:
+        for proc, out in procs:
+            os.killpg(proc.pid, signal.SIGKILL)  # idle now; a warm shutdown of prefork takes seconds
+            proc.wait(30)
+            out.close()
+        with ctx.sessions() as session, session.begin():
+            for worker in queries.live_workers(session, within_s=3600):
+                queries.forget_worker(session, name=worker.name)
+        services.flush_broker()
+    return {
+        "rows": _job_rows(ctx, batch_id),
+        "probes": read_probes(probes),
+        "workers": count,
+        "submit": submit_s,
+    }
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def stage_times(run: dict) -> dict[str, list[float]]:
+    """stage -> ms per job, from the jobs' timings and the probes."""
+    stages: dict[str, list[float]] = {}
+    for row in run["rows"]:
+        if row.state != "done":
+            continue
+        timings = dict((row.result or {}).get("timings", {}))
+        timings["colorize (sum)"] = sum(timings.get(s, 0.0) for s in PIPELINE_STAGES)
+        timings.update({k: v for k, v in run["probes"].get(row.id, {}).items() if k in ("claim", "record")})
+        probe = run["probes"].get(row.id, {})
+        if "t_claim" in probe and "t_done" in probe:
+            timings["task total"] = (probe["t_done"] - probe["t_claim"]) * 1000
+        for stage, ms in timings.items():
+            stages.setdefault(stage, []).append(float(ms))
+    return stages
+
+
+def end_to_end(run: dict) -> tuple[float, float]:
+    """(wall seconds from first claim to last finish, ms per job per worker process)."""
+    probes = [run["probes"][row.id] for row in run["rows"] if row.id in run["probes"]]
+    if "wall" in run:
+        wall = run["wall"]
+    else:
+        wall = max(p["t_done"] for p in probes if "t_done" in p) - min(p["t_claim"] for p in probes)
+    return wall, wall * 1000 * run["workers"] / len(run["rows"])
+
+
+def print_report(pipeline_ms: list[float], runs: dict[str, dict]) -> None:
+    names = list(runs)
+    stages = {name: stage_times(run) for name, run in runs.items()}
+    seen = {s for per in stages.values() for s in per}
+    order = [s for s in STAGE_ORDER if s in seen]
+    order += sorted(seen - set(STAGE_ORDER) - set(STAGE_TAIL) - {"colorize (sum)", "task total"})
+    order += [s for s in (*STAGE_TAIL, "colorize (sum)", "task total") if s in seen]
+    print("\nper stage, ms: median / p95")
+    header = f"| {'stage':<14} | {'pipeline only':>15} | " + " | ".join(f"{n:>17}" for n in names) + " |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+
+    def cell(values: list[float] | None, width: int) -> str:
+        return (
+            f"{statistics.median(values):7.1f} / {_pct(values, 0.95):7.1f}".rjust(width)
+            if values
+            else ("—".rjust(width))
+        )
+
+    for stage in order:
+        first = cell(pipeline_ms, 15) if stage == "colorize (sum)" else "".rjust(15)
+        print(
+            f"| {stage:<14} | {first} | " + " | ".join(cell(stages[n].get(stage), 17) for n in names) + " |"
+        )
+
+    base = statistics.fmean(pipeline_ms)
+    print("\nend to end")
+    print("| run | workers | jobs | done | wall s | jobs/s | ms per job per worker | ratio to pipeline |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| pipeline only | 1 | {len(pipeline_ms)} | {len(pipeline_ms)} | {sum(pipeline_ms) / 1000:.2f} | "
+        f"{1000 / base:.2f} | {base:.1f} | 1.00 |"
+    )
+    for name, run in runs.items():
+        wall, per_job = end_to_end(run)
+        done = sum(row.state == "done" for row in run["rows"])
+        print(
+            f"| {name} | {run['workers']} | {len(run['rows'])} | {done} | {wall:.2f} | "
+            f"{len(run['rows']) / wall:.2f} | {per_job:.1f} | {per_job / base:.2f} |"
+        )
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # so the workers and the S3 server are cleaned up
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=40, help="colorize jobs per run (default 40)")
+    parser.add_argument("--workers", default="1,2", help="worker process counts to run, comma-separated")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    args = parser.parse_args()
+    counts = [int(c) for c in args.workers.split(",") if c]
+    items = test_items(args.jobs)
+    with tempfile.TemporaryDirectory(prefix="tint-bench-") as tmp:
+        tmp_path = Path(tmp)
+        manifest = write_manifest(items, tmp_path / "batch")
+        with real_services(
+            postgres_url=args.postgres_url, redis_url=args.redis_url, home=tmp_path
+        ) as services:
+            print(
+                f"{args.jobs} jobs of 512x512 drawings; services: PostgreSQL schema, Redis "
+                f"{args.redis_url}, S3 {services.s3_endpoint}",
+                flush=True,
+            )
+            pipeline_ms = run_pipeline(items)
+            runs = {}
+            (tmp_path / "probes-direct").mkdir()
+            runs["task, no broker"] = run_task_path(services, manifest, tmp_path / "probes-direct")
+            for count in counts:
+                probes = tmp_path / f"probes-{count}"
+                probes.mkdir()
+                print(f"running {count} worker(s)…", flush=True)
+                runs[f"{count} worker(s)"] = run_workers(services, manifest, count, probes, tmp_path)
+            print_report(pipeline_ms, runs)
+            for name, run in runs.items():
+                if "submit" in run:
+                    print(f"submit of {args.jobs} drawings before '{name}': {run['submit']:.2f} s")
+
+
+def _worker_shim(argv: list[str]) -> None:
+    """`tint ARGS` with claim/record probes installed first (run by the bench as a worker process)."""
+    install_probes(Path(argv[0]))
+    from studio.cli import app
+    from workers.celery_app import app as celery_app
+
+    # `tint worker` leaves Celery's node name at celery@HOST, the same for two workers on one machine, and
+    # the bench waits for each one's heartbeat: give each process its own name.
+    worker_main = celery_app.worker_main
+    celery_app.worker_main = lambda argv: worker_main([*argv, "-n", f"bench{os.getpid()}@%h"])
+    app(args=argv[argv.index("--") + 1 :], prog_name="tint")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker-shim":
+        _worker_shim(sys.argv[2:])
+    else:
+        main()
