@@ -9,7 +9,8 @@ seeded choice, one hint point each at the region's representative point, true co
   nearest       unhinted regions take the color of the nearest hinted region
 and measure, on the non-line pixels of the *unhinted true regions*, the share within CIEDE2000 < 10 of the
 true flat color and the mean CIEDE2000 (per drawing, then averaged over drawings). With no hints the rules
-leave regions white (colorize's default). Also prints the median colorize time (512 px, model included).
+leave regions white (colorize's default). Also prints the median colorize time (512 px, model included;
+the machine's load average is printed with it, since these cores are shared).
 
     .venv/bin/python bench/colorize.py [--limit N] [--generated 200] [--weights PATH]
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -32,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
+from pipeline.fill import paint_flats  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.models.colorizer import load_colorizer  # noqa: E402
+from pipeline.regions import assign_line_pixels  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
 
 __all__ = ["most_common_rule", "nearest_rule", "main"]
@@ -41,6 +45,7 @@ __all__ = ["most_common_rule", "nearest_rule", "main"]
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openmoji"
 HELD_OUT_SEED = 424_242  # generated characters use seeds HELD_OUT_SEED * 100003 + i; training never does
 SHARES = (0.0, 0.25, 0.5)
+WHITE = (255, 255, 255)
 Color = tuple[int, int, int]
 
 
@@ -114,10 +119,14 @@ def _score(flats: np.ndarray, truth_rgb: np.ndarray, where: np.ndarray) -> tuple
     return float(counts[de < 10].sum() / total), float((de * counts).sum() / total)
 
 
-def _run_set(drawings, methods: dict[str, Callable | None], *, seed: int, times: list[float]) -> dict:
-    """{(share, method): [(within, mean), ...]} over the drawings of one set."""
+def _run_set(drawings, methods: dict[str, Callable], *, seed: int, times: list[float]) -> dict:
+    """{(share, method): [(within, mean), ...]} over the drawings of one set.
+
+    colorize runs once per drawing and share with the model; the rules fill the same regions from the
+    same resolved hints exactly as colorize would (white default, rule colors, hints win).
+    """
     scores: dict[tuple[float, str], list[tuple[float, float]]] = {}
-    for index, (_name, drawing, flats, truth, table) in enumerate(drawings):
+    for index, (_name, drawing, truth_rgb, truth, table) in enumerate(drawings):
         height, width = truth.shape
         for share in SHARES:
             rng = np.random.default_rng([seed, index, int(share * 100)])
@@ -130,12 +139,18 @@ def _run_set(drawings, methods: dict[str, Callable | None], *, seed: int, times:
             hinted_ids = np.zeros(int(truth.max()) + 1, bool)
             hinted_ids[[r["id"] for r in chosen]] = True
             where = (truth > 0) & ~hinted_ids[truth]
+            t0 = time.perf_counter()
+            result = colorize(drawing, hints, fill_unhinted=methods["model"])
+            times.append(time.perf_counter() - t0)
+            owner = assign_line_pixels(result.regions)
             for method, fill in methods.items():
-                t0 = time.perf_counter()
-                result = colorize(drawing, hints, fill_unhinted=fill)
-                if method == "model":
-                    times.append(time.perf_counter() - t0)
-                score = _score(result.flats, flats, where)
+                flats = result.flats
+                if method != "model":  # the same steps colorize takes, on the same regions and hints
+                    colors = {rid: WHITE for rid in range(1, int(result.regions.max()) + 1)}
+                    colors.update(fill(drawing, result.regions, dict(result.hinted)))
+                    colors.update(result.hinted)
+                    flats = paint_flats(owner=owner, region_colors=colors)
+                score = _score(flats, truth_rgb, where)
                 if score is not None:
                     scores.setdefault((share, method), []).append(score)
     return scores
@@ -183,7 +198,10 @@ def main() -> None:
         print("  " + line)
     print(f"model beats both rules at 25% and 50% on both sets: {'yes' if verdict else 'NO'}")
     median_ms = statistics.median(times) * 1000
-    print(f"colorize 512x512 with the model, CPU, median of {len(times)}: {median_ms:.0f} ms")
+    load = os.getloadavg()[0]
+    print(
+        f"colorize 512x512 with the model, CPU, median of {len(times)}: {median_ms:.0f} ms (load {load:.1f})"
+    )
 
 
 if __name__ == "__main__":

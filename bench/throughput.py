@@ -1,6 +1,6 @@
 """Throughput of 512×512 colorize jobs on the real services, through 1 and 2 `tint worker` processes.
 
-    python bench/throughput.py                 # 40 jobs per run, about two minutes on 2 cores
+    python bench/throughput.py                 # 30 jobs per run: 2 min on 2 quiet cores, 4 loaded
     python bench/throughput.py --jobs 200 --workers 1,2,4
 
 Runs, in one process and on the same drawings (OpenMoji test split, every region hinted at its point from
@@ -219,17 +219,8 @@ def _start_workers(services: Services, bucket: str, count: int, probes: Path, lo
     for index in range(count):
         out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
         shim = [sys.executable, __file__, "--worker-shim", str(probes), "--"]
-        args = [
-            "worker",
-            "--queues",
-            "gpu,cpu",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-        ]
+        args = "worker --queues gpu,cpu --pool prefork --concurrency 1 --loglevel WARNING".split()
+        args += ["--hostname", f"bench{index}@%h"]  # one name per process: the bench waits for each heartbeat
         procs.append(
             (
                 subprocess.Popen(
@@ -375,7 +366,7 @@ def _stop(signum: int, _frame: Any) -> None:
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=40, help="colorize jobs per run (default 40)")
+    parser.add_argument("--jobs", type=int, default=30, help="colorize jobs per run (default 30)")
     parser.add_argument("--workers", default="1,2", help="worker process counts to run, comma-separated")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
@@ -412,12 +403,7 @@ def _worker_shim(argv: list[str]) -> None:
     """`tint ARGS` with claim/record probes installed first (run by the bench as a worker process)."""
     install_probes(Path(argv[0]))
     from studio.cli import app
-    from workers.celery_app import app as celery_app
 
-    # `tint worker` leaves Celery's node name at celery@HOST, the same for two workers on one machine, and
-    # the bench waits for each one's heartbeat: give each process its own name.
-    worker_main = celery_app.worker_main
-    celery_app.worker_main = lambda argv: worker_main([*argv, "-n", f"bench{os.getpid()}@%h"])
     app(args=argv[argv.index("--") + 1 :], prog_name="tint")
 
 

@@ -108,6 +108,12 @@ def _list(value: object, *, what: str) -> list:
     return value
 
 
+def _stroke_length(stroke: object) -> int:
+    """How many vertices a stroke entry claims (1 for anything malformed, checked properly later)."""
+    vertices = stroke.get("points") if isinstance(stroke, dict) else None
+    return len(vertices) if isinstance(vertices, list) else 1
+
+
 def hints_from_json(prompt: dict, *, width: int, height: int, name: str = "drawing") -> Hints:
     """Rasterise a JSON prompt {"points": [...], "strokes": [...]} into hints for a width x height drawing."""
     if not isinstance(prompt, dict):
@@ -119,7 +125,7 @@ def hints_from_json(prompt: dict, *, width: int, height: int, name: str = "drawi
         )
     points = _list(prompt.get("points", []), what="prompt 'points'")
     strokes = _list(prompt.get("strokes", []), what="prompt 'strokes'")
-    total = len(points) + sum(len(s.get("points", [])) if isinstance(s, dict) else 1 for s in strokes)
+    total = len(points) + sum(_stroke_length(s) for s in strokes)
     if total > MAX_POINTS:
         raise BadPrompt(
             f"prompt has {total:,} points; the limit is {MAX_POINTS:,}. Use a hint image instead."

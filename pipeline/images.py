@@ -43,6 +43,11 @@ def _open(data: bytes, *, name: str, max_pixels: int) -> Image.Image:
             f"{name!r} is {width}x{height} = {width * height:,} pixels, over the limit of {max_pixels:,}; "
             "scale it down or raise the limit."
         )
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and image.format in ("GIF", "PNG", "WEBP"):
+        raise NotAnImage(
+            f"{name!r} is an animation with {frames} frames; export the one frame to colorize as PNG."
+        )
     return image
 
 

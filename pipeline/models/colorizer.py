@@ -266,8 +266,9 @@ class Colorizer:
     ) -> np.ndarray:
         """Shaded fills (H, W, 3) uint8: each region's color times the model's relative lightness there.
 
-        The lightness ratio is the model's luminance over its region mean, so a region's mean stays on
-        its color (to rounding); line pixels take their owner region's shading, as flats do.
+        The lightness ratio is the model's luminance over its region mean, and a region's offsets shrink
+        until none clips, so the mean over its non-line pixels stays on its color (to rounding). Line
+        pixels take their owner region's shading, as flats do.
         """
         out = self._rgb(drawing, regions, hinted)
         owner = assign_line_pixels(regions)
@@ -282,11 +283,14 @@ class Colorizer:
         for rid, rgb in region_colors.items():
             if 0 < rid <= count:
                 table[rid] = rgb
-        shaded = table[owner] * ratio[..., None]
-        # put each region's mean back on its color exactly (clipping at 0/255 can move it)
-        for c in range(3):
-            got = np.bincount(ids, weights=shaded[..., c].ravel() * inside, minlength=count + 1)
-            shaded[..., c] += (table[:, c] - got / np.maximum(area, 1))[owner]
+        base = table[owner]
+        offset = base * (ratio[..., None] - 1)  # zero mean over each region by construction
+        # shrink a region's offsets just enough that no pixel clips, so its mean stays exactly on its color
+        room = np.where(offset > 0, (255 - base) / np.maximum(offset, 1e-6), base / np.maximum(-offset, 1e-6))
+        room = np.where(offset == 0, np.inf, room).min(axis=2).ravel()
+        scale = np.ones(count + 1, np.float32)
+        np.minimum.at(scale, ids, np.minimum(room, 1).astype(np.float32))
+        shaded = base + offset * scale[owner][..., None]
         return np.clip(np.round(shaded), 0, 255).astype(np.uint8)
 
     __call__ = fill_unhinted

@@ -66,3 +66,17 @@ def test_saved_colorizer_loads_back_the_same(tmp_path):
     x = torch.rand(1, 6, 64, 64)
     with torch.no_grad():  # the loaded net has its BatchNorms folded into the convs
         assert torch.allclose(net.eval()(x)[0], loaded.net(x)[0], atol=1e-5)
+
+
+def test_shaded_fills_keep_each_region_mean_on_its_color():
+    torch.manual_seed(0)
+    noise = Colorizer(NoiseNet(ColorizerConfig()), device=torch.device("cpu"), version="noise")
+    drawing = _drawing()
+    result = colorize(drawing, hints_from_json({"points": []}, width=140, height=100))
+    colors = {rid: (120, 90, 200) for rid in range(1, int(result.regions.max()) + 1)}
+    shaded = noise.shade(drawing, result.regions, colors, {})
+    assert shaded.shape == (100, 140, 3) and shaded.dtype == np.uint8
+    for rid in colors:
+        pixels = shaded[result.regions == rid].astype(float)
+        assert pixels.std(axis=0).max() > 0  # the model's shading is kept
+        assert np.abs(pixels.mean(axis=0) - colors[rid]).max() < 1.0  # the mean stays on the color
