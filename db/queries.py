@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from db.models import (
     ACTIVE_JOB_STATES,
@@ -46,6 +46,7 @@ __all__ = [
     "list_batches",
     "batch_jobs",
     "batch_progress",
+    "batch_failures",
     "create_drawing",
     "get_drawing",
     "create_prompt",
@@ -170,8 +171,21 @@ def get_batch(session: Session, batch_id: int) -> Batch | None:
 
 
 def list_batches(session: Session, *, limit: int = 50) -> list[Batch]:
-    """The newest batches first."""
-    return list(session.scalars(sa.select(Batch).order_by(Batch.id.desc()).limit(limit)))
+    """The newest batches first (their manifests are not loaded until read)."""
+    stmt = sa.select(Batch).options(defer(Batch.manifest)).order_by(Batch.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def batch_failures(session: Session, batch_id: int, *, limit: int = 20) -> list[tuple[int, str, str | None]]:
+    """(job id, drawing name, error) of the batch's failed jobs, first `limit` of them."""
+    stmt = (
+        sa.select(Job.id, Drawing.name, Job.error)
+        .outerjoin(Drawing, Drawing.id == Job.drawing_id)
+        .where(Job.batch_id == batch_id, Job.state == "failed")
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def batch_jobs(session: Session, batch_id: int) -> list[Job]:

@@ -186,52 +186,34 @@ def _nearest(cores: np.ndarray) -> np.ndarray:
 
 
 def blocks_from_maps(
-    boundary: np.ndarray, *, min_area: int = 8, threshold: float = 0.5
+    boundary: np.ndarray, *, min_area: int = 8, threshold: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Blocks from the partition model's boundary map: (labels (H, W) int32 1..N, core mask (H, W) bool).
 
-    boundary (H, W) float 0..1 comes from `partition.predict`. Cores are the
-    4-connected pieces where boundary < threshold (pieces under min_area are dropped); every other pixel
-    joins the nearest core, then specks merge. Colors are chosen by the caller (`_model_colors`).
+    boundary (H, W) float 0..1 comes from `partition.predict`. The inside (boundary < threshold) is eroded
+    by about 1 px per 512 px of image so a one-pixel leak in a predicted boundary cannot join two regions;
+    its 4-connected pieces of at least min_area pixels are the cores; every other pixel joins the nearest
+    core, then specks merge. Threshold and erosion were chosen on the train split (bench/blockify.py).
     """
-    inside = (boundary < threshold).view(np.uint8)
-    _, cores = cv2.connectedComponents(inside, connectivity=4, ltype=cv2.CV_32S)
+    core = boundary < threshold
+    radius = max(1, round(max(boundary.shape) / 512))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    _, cores = cv2.connectedComponents(cv2.erode(core.view(np.uint8), disk), connectivity=4, ltype=cv2.CV_32S)
     area = np.bincount(cores.ravel())
     area[0] = 0
     cores[area[cores] < max(1, min_area)] = 0
     labels = number_in_reading_order(merge_specks(_nearest(cores), min_area=min_area, zero_is_line=False))
-    return labels, cores > 0
+    return labels, core
 
 
-def _model_colors(
-    *, rgb: np.ndarray, flat: np.ndarray, labels: np.ndarray, core: np.ndarray, flat_std: float
-) -> np.ndarray:
-    """(N + 1, 3) uint8 block colors: a block whose core pixels are flat in the image (std under flat_std)
-    keeps their mean image color, exact for clean flats; a shaded or noisy block takes the model's
-    predicted flat color (its mean over the core), which undoes shading, highlights and noise."""
+def _core_colors(rgb: np.ndarray, *, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """(N + 1, 3) uint8 block colors: the mean image color over each block's core pixels (away from the
+    predicted boundaries, so lines and anti-aliased edges do not tint it); a block without core pixels
+    takes the mean over all its pixels."""
     count = int(labels.max(initial=0))
-    use = core if core.any() else np.ones(labels.shape, bool)
-    # a block whose core is empty (it grew from specks) samples all its pixels
-    has_core = np.bincount(labels[use], minlength=count + 1) > 0
-    use = use | ~has_core[labels]
-    ids = labels[use]
-    n = np.maximum(np.bincount(ids, minlength=count + 1), 1).astype(np.float64)
-    pix = rgb[use].astype(np.float64)
-    pred = flat[use].astype(np.float64)
-    mean_img = (
-        np.stack([np.bincount(ids, weights=pix[:, c], minlength=count + 1) for c in range(3)], 1) / n[:, None]
-    )
-    sq = (
-        np.stack([np.bincount(ids, weights=pix[:, c] ** 2, minlength=count + 1) for c in range(3)], 1)
-        / n[:, None]
-    )
-    std = np.sqrt(np.maximum(sq - mean_img**2, 0).mean(axis=1))
-    mean_pred = (
-        np.stack([np.bincount(ids, weights=pred[:, c], minlength=count + 1) for c in range(3)], 1)
-        / n[:, None]
-    )
-    out = np.where((std < flat_std)[:, None], mean_img, mean_pred)
-    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+    means, n = label_means(rgb, ids=np.where(core, labels, 0), count=count)
+    whole, _ = label_means(rgb, ids=labels, count=count)
+    return np.floor(np.where((n > 0)[:, None], means, whole) + 0.5).astype(np.uint8)
 
 
 def blockify(
@@ -240,8 +222,7 @@ def blockify(
     regions: np.ndarray | None = None,
     min_area: int = 8,
     model: object | None = None,
-    threshold: float = 0.5,
-    flat_std: float = 4.0,
+    threshold: float = 0.1,
 ) -> BlockifyResult:
     """Split a colored image (H, W, 3) into color blocks.
 
@@ -270,7 +251,7 @@ def blockify(
 
         maps = predict(model, rgb)
         labels, core = blocks_from_maps(maps.boundary, min_area=min_area, threshold=threshold)
-        colors = _model_colors(rgb=rgb, flat=maps.flat, labels=labels, core=core, flat_std=flat_std)
+        colors = _core_colors(rgb, labels=labels, core=core)
         dist = inner_distance(labels)
         table = _table(labels, colors=colors, point_labels=labels, dist=dist)
         return BlockifyResult(blocks=colors[labels], labels=labels, table=table, sample_mask=None)

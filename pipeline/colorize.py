@@ -4,6 +4,9 @@ Stages (each timed): lines (extract_lines), regions (find_regions + line pixels 
 fill (hints resolved per region, unhinted regions white or from `fill_unhinted`), proof (adherence).
 Lines are composited only over line pixels (region 0), so every region pixel of `colored` is exactly
 its flat color: hinted regions are exact and blockify/recolor can read colors back without drift.
+With style="shaded", `colored` instead lays the lines over the model's shaded fills (`shade_fills`),
+whose mean over each region is its flat color; `flats` stay flat and exact, and the proof checks them
+plus how far each hinted region's mean in `colored` is from its hint.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ __all__ = ["ColorizeResult", "colorize", "composite"]
 
 Color = tuple[int, int, int]
 UnhintedFill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
+# (drawing, regions, region_colors, hinted) -> (H, W, 3) uint8 shaded fills
+ShadeFill = Callable[[np.ndarray, np.ndarray, dict[int, Color], dict[int, Color]], np.ndarray]
+STYLES = ("flat", "shaded")
 WHITE: Color = (255, 255, 255)
 
 
@@ -55,6 +61,21 @@ def composite(*, flats: np.ndarray, lines: np.ndarray) -> np.ndarray:
     return cv2.blendLinear(flats, line_rgb, 255.0 - alpha, alpha)
 
 
+def _hint_mean_error(image: np.ndarray, *, regions: np.ndarray, hinted: dict[int, Color]) -> float:
+    """Largest per-channel distance (0..255) between a hinted region's mean color in image and its hint."""
+    if not hinted:
+        return 0.0
+    count = int(regions.max(initial=0))
+    ids = regions.ravel()
+    area = np.maximum(np.bincount(ids, minlength=count + 1), 1)
+    means = np.stack(
+        [np.bincount(ids, weights=image[..., c].ravel(), minlength=count + 1) / area for c in range(3)], 1
+    )
+    rids = [rid for rid in hinted if 0 < rid <= count]
+    target = np.array([hinted[rid] for rid in rids], np.float64).reshape(-1, 3)
+    return float(np.abs(means[rids] - target).max()) if rids else 0.0
+
+
 def colorize(
     drawing: np.ndarray,
     hints: Hints,
@@ -63,8 +84,14 @@ def colorize(
     min_area: int = 8,
     line_threshold: float | None = None,
     fill_unhinted: UnhintedFill | None = None,
+    style: str = "flat",
+    shade_fills: ShadeFill | None = None,
 ) -> ColorizeResult:
     """Colorize a drawing (H, W, 4) uint8: hinted regions exactly their hint, the rest white or modelled."""
+    if style not in STYLES:
+        raise ValueError(f"style {style!r} is not one of {STYLES}; use 'flat' (default) or 'shaded'.")
+    if style == "shaded" and shade_fills is None:
+        raise ValueError("style 'shaded' needs shade_fills (e.g. a loaded colorizer's .shade).")
     rgba = as_rgba(drawing)
     height, width = rgba.shape[:2]
     if hints.mask.shape != (height, width):
@@ -96,9 +123,16 @@ def colorize(
     alpha = cv2.bitwise_and(found.alpha, 255, mask=(regions == 0).view(np.uint8))
     rgb = cv2.bitwise_and(found.rgb, found.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
-    colored = composite(flats=flats, lines=lines)
+    if style == "shaded":
+        colored = composite(flats=shade_fills(rgba, regions, dict(region_colors), dict(hinted)), lines=lines)
+    else:
+        colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()
-    proof = measure_adherence(colored, regions=regions, hinted=hinted)
+    if style == "shaded":
+        proof = measure_adherence(flats, regions=regions, hinted=hinted)
+        proof["hint_mean_error"] = _hint_mean_error(colored, regions=regions, hinted=hinted)
+    else:
+        proof = measure_adherence(colored, regions=regions, hinted=hinted)
     t4 = time.perf_counter()
     timings = {
         "lines": (t1 - t0) * 1000,

@@ -7,7 +7,6 @@ default they start an in-process worker when none is running, and wait for their
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -231,9 +230,13 @@ def status(
 
     ctx = _ctx()
     with ctx.sessions() as session:
-        batches = [b for b in queries.list_batches(session) if batch is None or b.id == batch]
-        if batch is not None and not batches:
-            raise BadInput(f"batch {batch} does not exist; `tint status` lists batches.")
+        if batch is None:
+            batches = queries.list_batches(session)
+        else:
+            found = queries.get_batch(session, batch)
+            if found is None:
+                raise BadInput(f"batch {batch} does not exist; `tint status` lists batches.")
+            batches = [found]
         table = Table("batch", "name", "queued", "running", "done", "failed", "cancelled")
         for b in batches:
             counts = queries.batch_progress(session, b.id)
@@ -244,9 +247,8 @@ def status(
             )
         console.print(table)
         if batch is not None:
-            for job in queries.batch_jobs(session, batch):
-                if job.state == "failed":
-                    console.print(f"job {job.id} failed: {job.error}", highlight=False)
+            for job_id, name, error in queries.batch_failures(session, batch):
+                console.print(f"job {job_id} ({name}) failed: {error}", highlight=False)
 
 
 @app.command()
@@ -281,12 +283,24 @@ def worker(
     hostname: Annotated[
         str, typer.Option(help="Worker node name; unique per worker process on a host.")
     ] = "",
+    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on this port (0: off).")] = 0,
 ) -> None:
     """Run a Celery worker for Tint's jobs (it also beats and reconciles stranded jobs)."""
-    import workers.embedded  # noqa: F401  (registers the heartbeat signals)
-    from workers.celery_app import app as celery_app
+    import os
+    import tempfile
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if metrics_port and pool == "prefork" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Set before prometheus_client is imported: pool processes write samples the main process serves.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tint-metrics-")
+    import workers.embedded  # noqa: F401  (registers the heartbeat signals)
+    from workers import metrics
+    from workers.celery_app import app as celery_app
+    from workers.logs import configure_logging
+    from workers.settings import get_settings
+
+    configure_logging(fmt=get_settings().log_format, level=loglevel)
+    if metrics_port:
+        metrics.serve_metrics(metrics_port)
     extra = ["--hostname", hostname] if hostname else []
     celery_app.worker_main(
         [

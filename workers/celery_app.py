@@ -57,17 +57,21 @@ def configure(celery_app: Celery, settings: Settings) -> Celery:
         task_create_missing_queues=False,
         task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
         worker_hijack_root_logger=False,
-        worker_send_task_events=False,
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
     )
     return celery_app
 
 
 def retarget(settings: Settings) -> Celery:
     """Point the process's app at another broker (a front door or test that built its own settings)."""
+    import kombu.pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()  # kombu caches producer pools per connection; a stale one is closed
     return configure(app, settings)
 
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     result_timeout_s: int = 600
     reconcile_every_s: int = 60
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "text"  # json: one JSON object per line, for a log shipper
+    task_events: bool = False  # Celery task events, for Flower
 
     @field_validator("gap_px", "min_area", "job_deadline_s", "task_time_limit_s", "max_pixels")
     @classmethod

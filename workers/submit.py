@@ -43,6 +43,9 @@ MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 FINAL_STATES = ("done", "failed", "cancelled")
 PUT_THREADS = 8
+ENQUEUE_THREADS = 8
+ENQUEUE_PARALLEL_FROM = 200
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -122,8 +125,13 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise BadManifest(f"manifest {path.name!r} is over {MAX_MANIFEST_BYTES // 2**20} MiB.")
     try:
-        doc = yaml.safe_load(path.read_text("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        text = path.read_text("utf-8")
+        # JSON is read by the json module (100x faster than PyYAML on a 10k-drawing manifest); YAML by
+        # PyYAML's C loader when it is built.
+        doc = (
+            json.loads(text) if text.lstrip().startswith(("{", "[")) else yaml.load(text, Loader=_YAML_LOADER)
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise BadManifest(f"manifest {path.name!r} is not valid YAML/JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("drawings"), list) or not doc["drawings"]:
         raise BadManifest(f"manifest {path.name!r} needs a non-empty 'drawings' list.")
@@ -198,8 +206,7 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
     )
 
 
-def enqueue(ctx: Context, jobs: list[tuple[int, str]]) -> int:
-    """Send one message per (job id, kind); a broker fault is logged, the reconciler re-sends later."""
+def _send(jobs: list[tuple[int, str]]) -> int:
     sent = 0
     try:
         with app.producer_or_acquire() as producer:
@@ -215,6 +222,19 @@ def enqueue(ctx: Context, jobs: list[tuple[int, str]]) -> int:
             exc,
         )
     return sent
+
+
+def enqueue(ctx: Context, jobs: list[tuple[int, str]]) -> int:
+    """Send one message per (job id, kind); a broker fault is logged, the reconciler re-sends later.
+
+    Large batches go out over several producer connections at once (one round trip per message
+    otherwise bounds a 10,000-job batch at about 15 s); the embedded SQLite broker takes one writer.
+    """
+    if len(jobs) < ENQUEUE_PARALLEL_FROM or ctx.settings.embedded_broker:
+        return _send(jobs)
+    chunks = [jobs[i::ENQUEUE_THREADS] for i in range(ENQUEUE_THREADS)]
+    with ThreadPoolExecutor(max_workers=ENQUEUE_THREADS) as pool:
+        return sum(pool.map(_send, chunks))
 
 
 def _store_blobs(ctx: Context, blobs: dict[str, bytes]) -> list[dict]:

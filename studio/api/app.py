@@ -112,4 +112,7 @@ def create_app(
     def review_page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
 
+    from workers.metrics import metrics_asgi_app
+
+    app.mount("/metrics", metrics_asgi_app())
     return app

@@ -25,5 +25,7 @@ def serve(ctx: Context, *, host: str, port: int, log_level: str = "info") -> Non
     import uvicorn
 
     from studio.api.app import create_app
+    from workers.logs import configure_logging
 
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level=log_level, access_log=False)
+    configure_logging(fmt=ctx.settings.log_format)
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level=log_level, access_log=False, log_config=None)
