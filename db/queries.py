@@ -319,7 +319,8 @@ def create_drawing_jobs(
 ) -> list[int]:
     """For each entry, a drawing, its prompt and a queued colorize job, in three batched INSERTs.
 
-    An entry holds name, character, view, line_sha, prompt_kind, payload and hint_sha. Returns the job
+    An entry holds name, character, view, line_sha, prompt_kind, payload, hint_sha and optionally the
+    job's params. Returns the job
     ids in the order of `drawings`.
     """
     if not drawings:
@@ -360,14 +361,14 @@ def create_drawing_jobs(
                 {
                     "kind": "colorize",
                     "state": "queued",
-                    "params": {},
+                    "params": d.get("params", {}),
                     "batch_id": batch_id,
                     "drawing_id": drawing_id,
                     "prompt_id": prompt_id,
                     "queued_at": now,
                     "deadline_at": deadline,
                 }
-                for drawing_id, prompt_id in zip(drawing_ids, prompt_ids, strict=True)
+                for drawing_id, prompt_id, d in zip(drawing_ids, prompt_ids, drawings, strict=True)
             ],
         ).all()
     )

@@ -95,12 +95,19 @@ def colorize(
     hints: Annotated[
         Path | None, typer.Option(help="Hint points/strokes as JSON, or a hint image (PNG).")
     ] = None,
+    style: Annotated[
+        str, typer.Option(help="flat: one color per region; shaded: keep the model's shading in regions.")
+    ] = "flat",
 ) -> None:
-    """Colorize one line drawing: hinted regions take exactly their hint color."""
-    from workers.submit import submit_colorize
+    """Colorize one line drawing: hinted regions take exactly their hint color, the model fills the rest."""
+    from workers.submit import STYLES, submit_colorize
 
+    if style not in STYLES:
+        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
     ctx = _ctx()
-    job_id = submit_colorize(ctx, _drawing_spec(line, hints))
+    spec = _drawing_spec(line, hints)
+    spec.style = style
+    job_id = submit_colorize(ctx, spec)
     with runner.worker_available(ctx):
         (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
     runner.raise_if_failed(job, what=f"colorize of {line.name!r}")

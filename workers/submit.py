@@ -43,6 +43,7 @@ MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 FINAL_STATES = ("done", "failed", "cancelled")
 PUT_THREADS = 8
+STYLES = ("flat", "shaded")
 ENQUEUE_THREADS = 8
 ENQUEUE_PARALLEL_FROM = 200
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,6 +60,7 @@ class DrawingSpec:
     prompt_kind: str
     prompt_payload: dict
     hint_image: bytes | None
+    style: str = "flat"
 
 
 def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
@@ -147,6 +149,9 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
             raise BadManifest(f"drawing #{index}: name {name!r} appears twice; names in a batch are unique.")
         seen.add(name)
         kind, payload, hint_image = _prompt_of(entry, base, index)
+        style = entry.get("style", "flat")
+        if style not in STYLES:
+            raise BadManifest(f"drawing #{index}: style {style!r} is not one of {', '.join(STYLES)}.")
         specs.append(
             DrawingSpec(
                 name=name,
@@ -156,6 +161,7 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
                 prompt_kind=kind,
                 prompt_payload=payload,
                 hint_image=hint_image,
+                style=style,
             )
         )
     return doc, specs
@@ -198,7 +204,7 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
     return queries.create_job(
         session,
         kind="colorize",
-        params={},
+        params={"style": spec.style},
         batch_id=batch_id,
         drawing_id=drawing.id,
         prompt_id=prompt.id,
@@ -297,6 +303,7 @@ def submit_manifest(
                 "prompt_kind": spec.prompt_kind,
                 "payload": spec.prompt_payload,
                 "hint_sha": hint_sha,
+                "params": {"style": spec.style},
             }
         )
     rows = _store_blobs(ctx, blobs)

@@ -16,13 +16,13 @@ from collections.abc import Callable
 import numpy as np
 
 import pipeline
+import workers.embedded  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
+import workers.logs  # noqa: F401  (job, batch and drawing ids on every log record)
+import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, parse_color
 from pipeline.images import decode_image, decode_label_map
-from workers import (
-    embedded,  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
-    jobs,
-)
+from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
 
@@ -31,7 +31,6 @@ __all__ = ["colorize", "blockify", "recolor", "reconcile", "MAX_RETRIES"]
 log = logging.getLogger("tint.tasks")
 MAX_RETRIES = 8
 MIN_SIDE = 8
-COLORIZER_VERSION = "region-fill-1"
 PARTITION_VERSION = "equal-color-1"
 
 
@@ -88,8 +87,19 @@ def _region_map(regions: np.ndarray) -> np.ndarray:
     return regions.astype(np.uint16)
 
 
-def _colorize_and_store(ctx: Context, drawing: np.ndarray, hints, *, timings: dict[str, float]):
-    result = pipeline.colorize(drawing, hints, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area)
+def _colorize_and_store(
+    ctx: Context, drawing: np.ndarray, hints, *, timings: dict[str, float], style: str = "flat"
+):
+    model = models.colorizer()
+    result = pipeline.colorize(
+        drawing,
+        hints,
+        gap_px=ctx.settings.gap_px,
+        min_area=ctx.settings.min_area,
+        fill_unhinted=model.fill_unhinted,
+        style=style,
+        shade_fills=model.shade,
+    )
     timings.update(result.timings)
     arrays = {
         "colored": result.colored,
@@ -117,7 +127,8 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     hints = _timed(
         timings, "hints", jobs.load_hints, ctx, job, width=drawing.shape[1], height=drawing.shape[0]
     )
-    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings)
+    style = job.params.get("style", "flat")
+    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, style=style)
     revision = {
         "drawing_id": job.drawing_id,
         "prompt_id": job.prompt_id,
@@ -125,7 +136,7 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "kind": "colorize",
         "assets": stored.shas,
         "inputs": {"line": job.line_sha, "hint_image": job.hint_sha, "prompt_id": job.prompt_id},
-        "model_versions": {"colorizer": COLORIZER_VERSION},
+        "model_versions": {"colorizer": models.colorizer().version, "style": style},
         "proof": result.proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
@@ -214,7 +225,7 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
             "parent_colored": parent.assets["colored"],
             "parent_regions": parent.assets["regions"],
         },
-        "model_versions": {"colorizer": COLORIZER_VERSION},
+        "model_versions": {"colorizer": models.colorizer().version},
         "proof": proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0
         or locality.get("unchanged_outside", 1.0) < 1.0,
