@@ -10,14 +10,19 @@ revisions and assets against what was submitted (they must be equal).
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import boto3
 import sqlalchemy as sa
 
-from bench.services import real_services, wait_until, write_manifest
+from bench.real_services import DATA, POSTGRES_URL, REDIS_URL, new_bucket, real_services, service_env
 
 __all__ = ["main"]
 
@@ -38,6 +43,33 @@ def _rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def _write_manifest(folder: Path, *, count: int) -> Path:
+    """`count` train drawings (cycling through the split) with every region hinted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "train"]
+    drawings = []
+    for i in range(count):
+        it = items[i % len(items)]
+        target = folder / f"{it['name']}.png"
+        if not target.exists():
+            shutil.copy(DATA / "train" / f"{it['name']}_line.png", target)
+        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
+        drawings.append({"line": target.name, "name": f"{i:05d}-{it['name']}", "hints": {"points": points}})
+    path = folder / "soak.json"
+    path.write_text(json.dumps({"name": "soak", "drawings": drawings}))
+    return path
+
+
+def _wait_until(predicate, *, timeout_s: float, every_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(every_s)
+
+
+def _tint(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "studio.cli", *args], env=env, check=True, capture_output=True)
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
@@ -51,41 +83,69 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, real_services(Path(tmp) / "home") as services:
-        manifest = write_manifest(Path(tmp) / "batch", count=args.jobs)
-        engine = sa.create_engine(services.database_url)
-        services.start_workers(args.workers, log=Path(tmp) / "workers.log")
-        time.sleep(5)  # workers import torch and connect
-        mem_start = [_rss_mib(p.pid) for p in services.workers]
-        t0 = time.monotonic()
-        services.tint("submit", str(manifest))
-        submitted = time.monotonic() - t0
-
-        def finished() -> bool:
-            with engine.connect() as conn:
-                return (
-                    conn.execute(
-                        sa.text("SELECT count(*) FROM job WHERE state NOT IN ('done', 'failed')")
-                    ).scalar_one()
-                    == 0
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        with real_services(postgres_url=POSTGRES_URL, redis_url=REDIS_URL, home=home) as services:
+            bucket = new_bucket(services)
+            env = service_env(services, bucket=bucket, TINT_LOG_LEVEL="WARNING")
+            manifest = _write_manifest(Path(tmp) / "batch", count=args.jobs)
+            engine = sa.create_engine(services.database_url)
+            log = open(Path(tmp) / "workers.log", "w")  # noqa: SIM115 - closed below
+            workers = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "studio.cli",
+                        "worker",
+                        "--pool",
+                        "solo",
+                        "--loglevel",
+                        "WARNING",
+                        "--hostname",
+                        f"soak{i}@%h",
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
+                for i in range(args.workers)
+            ]
+            try:
+                t0 = time.monotonic()
+                _tint(env, "submit", str(manifest))
+                submitted = time.monotonic() - t0
 
-        wait_until(finished, timeout_s=6 * 3600, every_s=1.0)
-        wall = time.monotonic() - t0
-        mem_end = [_rss_mib(p.pid) for p in services.workers]
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT state, EXTRACT(EPOCH FROM finished_at - created_at) FROM job")
-            ).all()
-            revisions = conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one()
-            assets = conn.execute(sa.text("SELECT count(*) FROM asset")).scalar_one()
-        import boto3
+                def done_count() -> int:
+                    with engine.connect() as conn:
+                        return conn.execute(
+                            sa.text("SELECT count(*) FROM job WHERE state IN ('done', 'failed')")
+                        ).scalar_one()
 
-        s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
-        objects = sum(
-            len(page.get("Contents", []))
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=services.bucket)
-        )
+                # Memory at start is read once the workers are warm (models loaded, first jobs done).
+                _wait_until(lambda: done_count() >= max(10, args.jobs // 20), timeout_s=3600, every_s=0.5)
+                mem_start = [_rss_mib(p.pid) for p in workers]
+                _wait_until(lambda: done_count() >= args.jobs, timeout_s=6 * 3600, every_s=1.0)
+                wall = time.monotonic() - t0
+                mem_end = [_rss_mib(p.pid) for p in workers]
+            finally:
+                for proc in workers:
+                    proc.terminate()
+                for proc in workers:
+                    proc.wait(60)
+                log.close()
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text("SELECT state, EXTRACT(EPOCH FROM finished_at - created_at) FROM job")
+                ).all()
+                revisions = conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one()
+                assets = conn.execute(sa.text("SELECT count(*) FROM asset")).scalar_one()
+            engine.dispose()
+            s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
+            objects = sum(
+                len(page.get("Contents", []))
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            )
     latencies = [float(s) for state, s in rows if state == "done"]
     done = len(latencies)
     growth = [(e - s) / s * 100 for s, e in zip(mem_start, mem_end, strict=True)]

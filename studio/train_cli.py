@@ -104,3 +104,45 @@ def partition(
         seed=seed,
     )
     train(cfg, log=typer.echo)
+
+
+@train_app.command("parts")
+def parts(
+    out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final parts.safetensors")],
+    steps: Annotated[int, typer.Option(help="step budget")] = 1500,
+    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 22.0,
+    batch: Annotated[int, typer.Option(help="drawings per step")] = 8,
+    characters: Annotated[int, typer.Option(help="generated characters in the training pool")] = 600,
+    seed: Annotated[int, typer.Option(help="seed for data and weights")] = 5,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "cpu",
+) -> None:
+    """Train the part segmentation model on generated characters (fixed seed, step and time budget)."""
+    from pipeline.train.parts_train import PartsTrainConfig, train_parts
+
+    cfg = PartsTrainConfig(
+        out=str(out),
+        steps=steps,
+        max_minutes=max_minutes,
+        batch=batch,
+        characters=characters,
+        seed=seed,
+        threads=threads,
+        device=device,
+    )
+    columns = (
+        TextColumn("parts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("train", total=steps)
+        result = train_parts(
+            cfg, log=bar.console.print, progress=lambda step, total: bar.update(task, completed=step)
+        )
+    typer.echo(
+        f"done: {result.steps} steps in {result.seconds:.0f} s ({result.stopped}); "
+        f"train {result.train_loss:.4f}, val {result.val_loss:.4f}; weights {result.weights}"
+    )

@@ -1,0 +1,179 @@
+"""The part segmentation model: a line drawing in, per-pixel part logits out (skin, hair, eyes, top, ...).
+
+The net sees the drawing's line ink at low resolution (longer side <= `PartsConfig.model_size`) plus two
+coordinate channels (x and y in -1..1 over the padded canvas), runs a small U-Net at 1/`patch` of that
+resolution (space-to-depth, as the colorizer) with a global-average branch at the bottleneck, and returns
+one logit per part of `PART_NAMES` for every pixel. `PartsModel.part_map` gives the (H, W) argmax at the
+drawing's size; `region_parts` gives each region the part most of its pixels are predicted as.
+Weights live in safetensors with the config in the metadata, so `load_parts(path)` rebuilds the net.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from pipeline.models.colorizer import ConvBlock, Up, _fuse_batchnorm, ink_of, resolve_device
+
+__all__ = [
+    "PART_NAMES",
+    "PartsConfig",
+    "PartsNet",
+    "PartsModel",
+    "encode_parts_input",
+    "region_parts",
+    "save_parts",
+    "load_parts",
+    "SHIPPED_PARTS",
+]
+
+SHIPPED_PARTS = Path(__file__).resolve().parent / "weights" / "parts.safetensors"
+# the same order as pipeline.train.characters.PARTS (the training labels); index 0 is background
+PART_NAMES: tuple[str, ...] = (
+    "background",
+    "skin",
+    "hair",
+    "eyes",
+    "eye_whites",
+    "mouth",
+    "top",
+    "bottom",
+    "shoes",
+    "accessory",
+)
+
+
+@dataclass(frozen=True)
+class PartsConfig:
+    """Shape of the net and the resolution it runs at."""
+
+    in_channels: int = 3  # ink, x, y
+    parts: int = len(PART_NAMES)
+    widths: tuple[int, ...] = (32, 64, 96, 128)
+    patch: int = 4
+    model_size: int = 256
+
+
+def _multiple(config: PartsConfig) -> int:
+    return config.patch * 2 ** (len(config.widths) - 1)
+
+
+class PartsNet(nn.Module):
+    """U-Net: (B, 3, H, W) -> (B, parts, H, W) logits; H, W multiples of patch * 2^(levels-1)."""
+
+    def __init__(self, config: PartsConfig) -> None:
+        super().__init__()
+        self.config = config
+        w, p = config.widths, config.patch
+        self.downs = nn.ModuleList([ConvBlock(config.in_channels * p * p, w[0])])
+        self.downs.extend(ConvBlock(w[i - 1], w[i]) for i in range(1, len(w)))
+        self.glob = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU())
+        self.ups = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(len(w) - 1)))
+        self.head = nn.Conv2d(w[0], config.parts * p * p, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pixel_unshuffle(x, self.config.patch)
+        skips = []
+        for i, down in enumerate(self.downs):
+            x = down(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        x = x + self.glob(x.mean(dim=(2, 3)))[:, :, None, None]
+        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
+            x = up(x, skip)
+        return F.pixel_shuffle(self.head(x), self.config.patch)
+
+
+def encode_parts_input(ink: np.ndarray) -> np.ndarray:
+    """(3, H, W) float32 net input from ink (H, W) float 0..1: ink, x and y coordinates in -1..1."""
+    h, w = ink.shape
+    ys = np.linspace(-1, 1, h, dtype=np.float32)[:, None].repeat(w, 1)
+    xs = np.linspace(-1, 1, w, dtype=np.float32)[None, :].repeat(h, 0)
+    return np.stack([ink.astype(np.float32), xs, ys])
+
+
+def region_parts(
+    regions: np.ndarray, part_map: np.ndarray, *, parts: int = len(PART_NAMES)
+) -> dict[int, int]:
+    """Region id -> the part most of its (non-line) pixels are labelled with in part_map (ties: lower id)."""
+    regions = np.asarray(regions, np.int64)
+    count = int(regions.max(initial=0))
+    if count == 0:
+        return {}
+    sel = regions > 0
+    keys = regions[sel] * parts + np.asarray(part_map)[sel].astype(np.int64)
+    votes = np.bincount(keys, minlength=(count + 1) * parts).reshape(count + 1, parts)
+    best = votes.argmax(axis=1)
+    return {rid: int(best[rid]) for rid in range(1, count + 1) if votes[rid].sum() > 0}
+
+
+class PartsModel:
+    """A loaded part segmentation model: `logits` at the net's resolution, `part_map` at the drawing's."""
+
+    def __init__(self, net: PartsNet, *, device: torch.device, version: str) -> None:
+        self.net = _fuse_batchnorm(net.eval()).to(device)
+        self.device = device
+        self.version = version
+        self.config = net.config
+
+    @torch.no_grad()
+    def probabilities(self, drawing: np.ndarray) -> np.ndarray:
+        """(H, W, parts) float32 softmax at the drawing's size, from an (H, W, 4) uint8 RGBA drawing."""
+        height, width = drawing.shape[:2]
+        scale = min(1.0, self.config.model_size / max(height, width))
+        h, w = max(1, round(height * scale)), max(1, round(width * scale))
+        small = (
+            drawing
+            if (h, w) == (height, width)
+            else cv2.resize(drawing, (w, h), interpolation=cv2.INTER_AREA)
+        )
+        step = _multiple(self.config)
+        ink = np.pad(ink_of(small), ((0, -h % step), (0, -w % step)))
+        x = torch.from_numpy(encode_parts_input(ink))[None].to(self.device)
+        prob = torch.softmax(self.net(x).float(), dim=1)[0, :, :h, :w]
+        out = np.ascontiguousarray(prob.cpu().numpy().transpose(1, 2, 0))
+        if (h, w) != (height, width):
+            out = np.stack(
+                [
+                    cv2.resize(out[..., c], (width, height), interpolation=cv2.INTER_LINEAR)
+                    for c in range(out.shape[2])
+                ],
+                axis=2,
+            )
+        return out
+
+    def part_map(self, drawing: np.ndarray) -> np.ndarray:
+        """(H, W) uint8 index into PART_NAMES of the most likely part at each pixel."""
+        return self.probabilities(drawing).argmax(axis=2).astype(np.uint8)
+
+    __call__ = part_map
+
+
+def save_parts(net: PartsNet, path: str | Path, *, extra: dict[str, str] | None = None) -> None:
+    """Weights as safetensors, config (and extra notes) in its metadata."""
+    tensors = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
+    meta = {"config": json.dumps(asdict(net.config)), "model": "tint-parts", "parts": json.dumps(PART_NAMES)}
+    save_file(tensors, str(path), metadata={**meta, **(extra or {})})
+
+
+def load_parts(path: str | Path | None = None, *, device: str = "auto") -> PartsModel:
+    """Load a parts model from safetensors (None = the shipped weights); version = name + sha256 prefix."""
+    path = Path(path) if path is not None else SHIPPED_PARTS
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+    raw = json.loads(meta["config"])
+    raw["widths"] = tuple(raw["widths"])
+    net = PartsNet(PartsConfig(**raw))
+    net.load_state_dict(state)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return PartsModel(net, device=resolve_device(device), version=f"parts-{digest}")
