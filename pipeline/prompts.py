@@ -173,17 +173,11 @@ def _color_components(
     return labels, thin
 
 
-def _stats(
-    regions: np.ndarray, ink: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, ...]]:
-    """Per region (index = id): normalised centroid (N+1, 2), relative area, aspect; foreground box."""
+def _stats(regions: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """Per region (index = id): centroid and spread normalised by the foreground box fg; the box."""
     h, w = regions.shape
     count = int(regions.max(initial=0))
     area = np.bincount(regions.ravel(), minlength=count + 1).astype(np.float64)
-    border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
-    is_ink = np.zeros(count + 1, bool) if ink is None else ink.copy()
-    is_ink[0] = True
-    fg = is_ink[regions] | ~np.isin(regions, border)
     ys, xs = np.nonzero(fg) if fg.any() else (np.array([0, h - 1]), np.array([0, w - 1]))
     box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
     bw, bh = max(1.0, box[2] - box[0]), max(1.0, box[3] - box[1])
@@ -196,6 +190,37 @@ def _stats(
     cent = np.stack([(mx - box[0]) / bw, (my - box[1]) / bh], 1)
     aspect = np.log((np.sqrt(np.maximum(vx, 0)) / bw + 1e-3) / (np.sqrt(np.maximum(vy, 0)) / bh + 1e-3))
     return cent, area / (bw * bh), aspect, box
+
+
+def _foreground(rgb: np.ndarray, *, tolerance: int = 24) -> np.ndarray:
+    """(H, W) bool: pixels whose color is off the picture's border color (the most common one there)."""
+    edge = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
+    colors, counts = np.unique(edge, axis=0, return_counts=True)
+    paper = colors[counts.argmax()]
+    return np.abs(rgb.astype(np.int32) - paper).max(axis=2) > tolerance
+
+
+def _land(shape: tuple[int, int], ref_shape: tuple[int, int], tbox: tuple, rbox: tuple) -> tuple:
+    """(ry, rx) int64 maps: where each drawing pixel lands in the reference when tbox maps onto rbox."""
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    sx = (rbox[2] - rbox[0]) / max(1.0, tbox[2] - tbox[0])
+    sy = (rbox[3] - rbox[1]) / max(1.0, tbox[3] - tbox[1])
+    rx = np.clip(np.round(rbox[0] + (xx + 0.5 - tbox[0]) * sx - 0.5), 0, ref_shape[1] - 1)
+    ry = np.clip(np.round(rbox[1] + (yy + 0.5 - tbox[1]) * sy - 0.5), 0, ref_shape[0] - 1)
+    return ry.astype(np.int64), rx.astype(np.int64)
+
+
+def _vote(regions: np.ndarray, colors: np.ndarray, valid: np.ndarray) -> dict[int, tuple[float, int]]:
+    """Region id -> (share of its pixels, packed color) of the color most of its valid pixels carry."""
+    keys = regions[valid].astype(np.int64) * (1 << 24) + colors[valid]
+    uniq, counts = np.unique(keys, return_counts=True)
+    area = np.bincount(regions.ravel())
+    vote: dict[int, tuple[float, int]] = {}
+    for key, cnt in zip(uniq.tolist(), counts.tolist(), strict=True):
+        t, value = divmod(key, 1 << 24)
+        if cnt / max(1, area[t]) > vote.get(t, (0.0, 0))[0]:
+            vote[t] = (cnt / max(1, area[t]), value)
+    return vote
 
 
 def reference_hints(
@@ -238,17 +263,23 @@ def reference_hints(
         if rid > 0 and cnt > best.get(rid, (0, -1))[0]:
             best[rid] = (cnt, value)
     ref_color = {rid: ((v >> 16) & 255, (v >> 8) & 255, v & 255) for rid, (_, v) in best.items()}
-    tc, ta, tasp, tbox = _stats(regions)
-    rc, ra, rasp, rbox = _stats(ref_regions, ref_ink)
-    # overlap after aligning the foreground boxes: where each drawing pixel lands in the reference
-    h, w = regions.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    sx = (rbox[2] - rbox[0]) / max(1.0, tbox[2] - tbox[0])
-    sy = (rbox[3] - rbox[1]) / max(1.0, tbox[3] - tbox[1])
-    rx = np.clip(np.round(rbox[0] + (xx + 0.5 - tbox[0]) * sx - 0.5), 0, ref.shape[1] - 1).astype(np.int64)
-    ry = np.clip(np.round(rbox[1] + (yy + 0.5 - tbox[1]) * sy - 0.5), 0, ref.shape[0] - 1).astype(np.int64)
-    landed = ref_regions[ry, rx]
     sel = regions > 0
+    border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
+    tc, ta, tasp, tbox = _stats(regions, ~sel | ~np.isin(regions, border))
+    rc, ra, rasp, rbox = _stats(ref_regions, _foreground(ref))
+    # align by the foreground boxes (or not at all, for a same-size reference, when that agrees better)
+    packed = packed.reshape(ref_regions.shape)
+    candidates = [_land(regions.shape, ref.shape[:2], tbox, rbox)]
+    if ref.shape[:2] == regions.shape:
+        candidates.append(tuple(np.mgrid[0 : regions.shape[0], 0 : regions.shape[1]].astype(np.int64)))
+    best_total, vote, ry, rx = -1.0, {}, None, None
+    for cy, cx in candidates:
+        v = _vote(regions, packed[cy, cx], sel)  # regions that land only on what looks like ink take it
+        v |= _vote(regions, packed[cy, cx], sel & ~ref_ink[ref_regions[cy, cx]])
+        total = sum(share for share, _ in v.values())
+        if total > best_total:
+            best_total, vote, ry, rx = total, v, cy, cx
+    landed = ref_regions[ry, rx]
     pair = np.bincount(
         regions[sel].astype(np.int64) * (nr + 1) + landed[sel], minlength=(nt + 1) * (nr + 1)
     ).reshape(nt + 1, nr + 1)
@@ -264,17 +295,6 @@ def reference_hints(
         score = np.where(t_lab[:, None] == r_lab[None, :], score, score * 0.6)
     score[:, ref_ink] *= 0.5  # what looks like ink is a source only when nothing else fits
     score[:, 0] = -1.0  # reference lines are no source
-    # the color most of a region's pixels land on (ink excluded): exact when the reference is aligned
-    valid = sel & ~ref_ink[landed]
-    land_color = packed.reshape(ref_regions.shape)[ry, rx]
-    keys = regions[valid].astype(np.int64) * (1 << 24) + land_color[valid]
-    uniq, counts = np.unique(keys, return_counts=True)
-    area_t = np.bincount(regions.ravel(), minlength=nt + 1)
-    vote: dict[int, tuple[float, int]] = {}
-    for key, cnt in zip(uniq.tolist(), counts.tolist(), strict=True):
-        t, value = divmod(key, 1 << 24)
-        if cnt / max(1, area_t[t]) > vote.get(t, (0.0, 0))[0]:
-            vote[t] = (cnt / max(1, area_t[t]), value)
     colors: dict[int, Color] = {}
     matches = []
     for t in range(1, nt + 1):

@@ -59,10 +59,11 @@ def test_image_catalogue(embedded, case):
         assert job.state == "done", job.error
         colored = Image.open(embedded.storage.path(job.result["assets"]["colored"]))
         assert colored.size == case.size
-        flats = np.asarray(Image.open(embedded.storage.path(job.result["assets"]["flats"])).convert("RGB"))
         lines = np.asarray(Image.open(embedded.storage.path(job.result["assets"]["lines"])))
+        regions = np.asarray(Image.open(embedded.storage.path(job.result["assets"]["regions"])))
         assert lines[..., 3].max() > 200, "the lines were found"
-        assert (flats == 255).all(), "no hint: every region stays white"
+        assert job.result["region_count"] == 3, "outside, and the two halves of the square"
+        assert regions.shape == colored.size[::-1]
 
 
 @pytest.mark.parametrize("case", catalogue.PROMPT_CASES, ids=lambda c: c.id)
