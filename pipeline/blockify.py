@@ -6,7 +6,8 @@ Three ways to find blocks:
    color; a shaded region stays one block);
 2. for any colored image, with the partition model (`pipeline.models.partition`): its boundary map is
    thresholded, the connected pieces of the inside are block cores, boundary pixels go to the nearest core,
-   specks merge into a neighbour; block color comes from the core pixels (see `blocks_from_maps`);
+   specks merge into a neighbour, neighbours of one color with an open seam merge (`merge_equal_blocks`);
+   block color is the mean image color over the block's core pixels (see `blocks_from_maps`);
 3. without a model: 4-connected components of exactly equal color, specks merged (a baseline, and the
    fallback when no model is given).
 """
@@ -28,6 +29,7 @@ __all__ = [
     "blockify",
     "block_table_json",
     "blocks_from_maps",
+    "merge_equal_blocks",
     "equal_color_components",
     "inner_distance",
 ]
@@ -216,6 +218,50 @@ def _core_colors(rgb: np.ndarray, *, labels: np.ndarray, core: np.ndarray) -> np
     return np.floor(np.where((n > 0)[:, None], means, whole) + 0.5).astype(np.uint8)
 
 
+def merge_equal_blocks(
+    labels: np.ndarray, *, rgb: np.ndarray, colors: np.ndarray, max_delta_e: float = 3.0, min_open: int = 4
+) -> np.ndarray:
+    """Merge neighbouring blocks of the same color (ΔE2000 < max_delta_e) whose shared seam is open: at
+    least min_open seam pixels are that color too, i.e. no line runs there. This undoes gaps the model
+    closed between line ends that the drawing leaves open. Returns the relabelled (H, W) int32 map."""
+    from pipeline.color import delta_e2000, rgb_to_lab
+
+    count = int(labels.max(initial=0))
+    keys, seams = [], []
+    for a, b, ca, cb in (
+        (labels[:, :-1], labels[:, 1:], rgb[:, :-1], rgb[:, 1:]),
+        (labels[:-1, :], labels[1:, :], rgb[:-1, :], rgb[1:, :]),
+    ):
+        differ = a != b
+        lo, hi = np.minimum(a[differ], b[differ]), np.maximum(a[differ], b[differ])
+        keys.append(lo.astype(np.int64) * (count + 1) + hi)
+        seams.append((ca[differ].astype(np.float64) + cb[differ]) / 2)
+    key = np.concatenate(keys)
+    if not len(key):
+        return labels
+    lab = rgb_to_lab(colors.astype(np.float64))
+    lo, hi = key // (count + 1), key % (count + 1)
+    same = delta_e2000(lab[lo], lab[hi]) < max_delta_e
+    open_px = same & (
+        delta_e2000(rgb_to_lab(np.concatenate(seams)), (lab[lo] + lab[hi]) / 2) < 2 * max_delta_e
+    )
+    pairs, counts = np.unique(key[open_px], return_counts=True)
+    parent = np.arange(count + 1)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for pair in pairs[counts >= min_open]:
+        rx, ry = root(int(pair // (count + 1))), root(int(pair % (count + 1)))
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    mapping = np.array([root(i) for i in range(count + 1)], np.int32)
+    return number_in_reading_order(mapping[labels])
+
+
 def blockify(
     colored: np.ndarray,
     *,
@@ -223,11 +269,13 @@ def blockify(
     min_area: int = 8,
     model: object | None = None,
     threshold: float = 0.1,
+    merge_delta_e: float = 3.0,
 ) -> BlockifyResult:
     """Split a colored image (H, W, 3) into color blocks.
 
     With a Tint region map, blocks are its regions; else with `model` (a loaded partition model), blocks
-    follow its predicted boundaries; else blocks are connected pieces of exactly equal color.
+    follow its predicted boundaries (`threshold` on the boundary map; `merge_delta_e` > 0 merges
+    same-colored neighbours with an open seam); else blocks are connected pieces of exactly equal color.
     """
     rgb = np.asarray(colored)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4) or rgb.dtype != np.uint8:
@@ -252,6 +300,9 @@ def blockify(
         maps = predict(model, rgb)
         labels, core = blocks_from_maps(maps.boundary, min_area=min_area, threshold=threshold)
         colors = _core_colors(rgb, labels=labels, core=core)
+        if merge_delta_e > 0:
+            labels = merge_equal_blocks(labels, rgb=rgb, colors=colors, max_delta_e=merge_delta_e)
+            colors = _core_colors(rgb, labels=labels, core=core)
         dist = inner_distance(labels)
         table = _table(labels, colors=colors, point_labels=labels, dist=dist)
         return BlockifyResult(blocks=colors[labels], labels=labels, table=table, sample_mask=None)

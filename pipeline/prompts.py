@@ -7,11 +7,14 @@ same drawing (`find_regions(extract_lines(drawing).mask, ...)` with the same set
 
 - `palette_hints`: each region takes the part most of its pixels are predicted as (a part map from
   `pipeline.models.parts`), and a named part's color goes to all its regions.
-- `reference_hints`: regions of a colored reference (from `color_regions` unless given) are matched to
-  the new drawing's regions after aligning the two pictures' foreground bounding boxes: a match scores
-  overlap after alignment, relative position, relative size and shape (aspect), and agreement of part
-  labels when both part maps are given. Each match carries a confidence; low ones are left unhinted
-  (the colorizer fills them).
+- `reference_hints`: the reference is cut into one-color components (`color_regions`; thin dark pieces
+  are ink), and the drawing is laid over it aligned by the two pictures' foreground boxes (or not moved
+  at all, for a same-size reference, when that agrees better: a previous frame, or the drawing's own
+  colored image, which is then reproduced exactly). A region takes the color most of its pixels land
+  on when at least half agree (confidence = that share); otherwise the reference region that scores
+  best on overlap, relative position, relative size, shape (aspect) and, when both part maps are
+  given, part label (confidence = that score). Matches under `min_confidence` are left unhinted (the
+  colorizer fills them).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import numpy as np
 from pipeline.blockify import inner_distance
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color, parse_color
+from pipeline.lines import as_rgba, extract_lines
 from pipeline.models.parts import PART_NAMES, region_parts
-from pipeline.regions import merge_specks, number_in_reading_order
+from pipeline.regions import find_regions, merge_specks, number_in_reading_order
 
 __all__ = [
     "PART_NAMES",
@@ -34,6 +38,10 @@ __all__ = [
     "palette_hints",
     "color_regions",
     "reference_hints",
+    "drawing_regions",
+    "PART_COLORS",
+    "render_part_map",
+    "part_table",
 ]
 
 Color = tuple[int, int, int]
@@ -57,6 +65,56 @@ SYNONYMS: dict[str, str] = {
     "scarf": "accessory", "bag": "accessory", "glasses": "accessory", "sunglasses": "accessory",
     "headband": "accessory", "belt": "accessory", "earrings": "accessory", "props": "accessory",
 }  # fmt: skip
+
+
+def drawing_regions(
+    drawing: np.ndarray, *, gap_px: int = 3, min_area: int = 8, line_threshold: float | None = None
+) -> np.ndarray:
+    """The region map colorize will find for this drawing with the same settings (hints land on it)."""
+    found = extract_lines(as_rgba(drawing), line_threshold=line_threshold)
+    return find_regions(found.mask, gap_px=gap_px, min_area=min_area)
+
+
+# display colors of `render_part_map` (`tint parts`), one per PART_NAMES entry
+PART_COLORS: tuple[Color, ...] = (
+    (255, 255, 255),
+    (244, 194, 160),
+    (120, 72, 40),
+    (40, 150, 60),
+    (200, 220, 255),
+    (220, 40, 60),
+    (50, 90, 200),
+    (90, 60, 140),
+    (60, 60, 60),
+    (240, 190, 20),
+)
+
+
+def render_part_map(part_map: np.ndarray, *, regions: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 picture of a part map in PART_COLORS; with regions, each region in its voted part
+    and line pixels (0) black, i.e. what a palette will color."""
+    table = np.asarray(PART_COLORS, np.uint8)
+    if regions is None:
+        return table[np.asarray(part_map)]
+    parts = region_parts(regions, part_map)
+    lut = np.zeros(int(regions.max(initial=0)) + 1, np.int64)
+    for rid, k in parts.items():
+        lut[rid] = k
+    out = table[lut[regions]]
+    out[regions == 0] = 0
+    return out
+
+
+def part_table(regions: np.ndarray, part_map: np.ndarray) -> list[dict]:
+    """One row per part present: {"part", "regions" (ids), "pixels"}, by voted region part."""
+    parts = region_parts(regions, part_map)
+    area = np.bincount(np.asarray(regions).ravel())
+    rows = []
+    for k, name in enumerate(PART_NAMES):
+        rids = sorted(rid for rid, p in parts.items() if p == k)
+        if rids:
+            rows.append({"part": name, "regions": rids, "pixels": int(area[rids].sum())})
+    return rows
 
 
 def part_index(name: str) -> int:

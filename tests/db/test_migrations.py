@@ -118,3 +118,35 @@ def test_db_imports_nothing_of_ours() -> None:
 def test_all_names_exist(module: object) -> None:
     for name in module.__all__:  # type: ignore[attr-defined]
         assert hasattr(module, name), name
+
+
+def test_downgrade_one_step_and_back_keeps_the_rows(db_url: str) -> None:
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine).begin() as session:
+        queries.add_asset(session, sha256="b" * 64, key="b", media_type="image/png", size=2)
+        batch = queries.create_batch(session, name="season", manifest={"drawings": [{"line": "x.png"}]})
+        drawing = queries.create_drawing(session, batch_id=batch.id, name="hero", line_sha="b" * 64)
+        prompt = queries.create_prompt(session, drawing_id=drawing.id, kind="points", payload={"points": []})
+        job = queries.create_job(
+            session,
+            kind="colorize",
+            params={"style": "flat"},
+            drawing_id=drawing.id,
+            prompt_id=prompt.id,
+            batch_id=batch.id,
+        )
+        queries.finish_job(session, job.id, result={"ok": 1}, revision={"assets": {"colored": "b" * 64}})
+    engine.dispose()
+
+    downgrade(db_url, "0001")
+    upgrade(db_url)
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name, manifest FROM batch")).one()[0] == "season"
+        assert conn.execute(sa.text("SELECT name FROM drawing")).scalar_one() == "hero"
+        assert conn.execute(sa.text("SELECT state FROM job")).scalar_one() == "done"
+        assert conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM prompt")).scalar_one() == 1
+    engine.dispose()

@@ -80,3 +80,15 @@ def test_boundary_target_marks_lines_and_both_sides_of_color_edges():
     assert target[1, 1] == 1 and target[1, 2] == 1  # line pixels
     assert target[0, 1] == 1 and target[0, 2] == 1  # the 1|2 edge, both sides
     assert target[0, 0] == 0
+
+
+def test_same_colored_blocks_merge_only_across_an_open_seam():
+    from pipeline.blockify import merge_equal_blocks
+
+    rgb = np.full((20, 40, 3), 240, np.uint8)
+    labels = np.ones((20, 40), np.int32)
+    labels[:, 20:] = 2
+    colors = np.array([[0, 0, 0], [240, 240, 240], [240, 240, 240]], np.uint8)
+    assert merge_equal_blocks(labels, rgb=rgb, colors=colors).max() == 1  # no line: one block
+    rgb[:, 18:22] = 0  # a line along the seam: two white regions stay apart
+    assert merge_equal_blocks(labels, rgb=rgb, colors=colors).max() == 2

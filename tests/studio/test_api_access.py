@@ -91,3 +91,15 @@ def test_roles_are_checked_on_every_operation(api: Api, owned: dict) -> None:
                     answer.text,
                 )
                 assert answer.status_code < 500, (who, method, path, answer.text)
+
+
+def test_no_token_reaches_the_logs(api: Api, owned: dict, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    with api.client("sam") as sam:
+        sam.get(f"/api/batches/{owned['batch_id']}")
+        sam.get("/api/batches/999999")
+    with api.client(None) as anonymous:
+        anonymous.get("/api/batches", headers={"Authorization": "Bearer tint_wrong-secret-value"})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (*api.tokens.values(), "tint_wrong-secret-value"):
+        assert secret not in logged

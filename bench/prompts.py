@@ -1,0 +1,174 @@
+"""Benchmark palette and reference prompts (issue 7); prints tables.
+
+1. Part segmentation: IoU per part of the parts model on 200 held-out generated characters (256 px,
+   seeds 424242 * 100003 + i, never used in training).
+2. Palette prompts, same characters: every part named with its true color (the most common true flat
+   color of that part's non-line pixels); regions take parts from the model's part map (and, as a
+   ceiling, from the true part map); unhinted regions from the shipped colorizer. Flat accuracy = share
+   of non-line pixels within CIEDE2000 < 5 of the true flat color, per drawing then averaged.
+3. Reference prompts, `test` split of ../shared/data/openmoji: the true colored image, after a seeded
+   shift (+-10%), scale (0.8-1.2) and rotation (+-10 deg), is the reference for the untransformed line
+   drawing; flat accuracy of `reference_hints` + colorize (colorizer for unmatched regions) against a
+   baseline that copies colors pixel for pixel from the reference after aligning the foreground boxes.
+
+    .venv/bin/python bench/prompts.py [--limit N] [--generated 200] [--weights PATH] [--seed 0]
+                                      [--skip-reference]   (--generated 0: only the reference set)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
+from pipeline.colorize import colorize  # noqa: E402
+from pipeline.hints import format_color, hints_from_json  # noqa: E402
+from pipeline.lines import extract_lines  # noqa: E402
+from pipeline.models.colorizer import load_colorizer  # noqa: E402
+from pipeline.models.parts import PART_NAMES, load_parts  # noqa: E402
+from pipeline.prompts import _foreground, _land, palette_hints, reference_hints  # noqa: E402
+from pipeline.regions import find_regions  # noqa: E402
+from pipeline.train.characters import make_character  # noqa: E402
+from pipeline.train.parts_train import HELD_OUT_SEED, part_iou  # noqa: E402
+
+__all__ = ["flat_accuracy", "true_palette", "transform_reference", "pixel_copy_baseline", "main"]
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openmoji"
+
+
+def flat_accuracy(flats: np.ndarray, truth_flats: np.ndarray, valid: np.ndarray) -> float:
+    """Share of valid pixels whose color is within CIEDE2000 < 5 of the true flat color."""
+    if not valid.any():
+        return 1.0
+    de = delta_e2000(rgb_to_lab(flats[valid]), rgb_to_lab(truth_flats[valid]))
+    return float((de < 5).mean())
+
+
+def true_palette(flats: np.ndarray, parts: np.ndarray, valid: np.ndarray) -> dict[str, str]:
+    """Part name -> the most common true flat color of its valid pixels (parts present only)."""
+    out = {}
+    for k, name in enumerate(PART_NAMES):
+        px = flats[(parts == k) & valid]
+        if len(px):
+            colors, counts = np.unique(px, axis=0, return_counts=True)
+            out[name] = format_color(colors[counts.argmax()])
+    return out
+
+
+def transform_reference(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Seeded shift (+-10%), scale (0.8-1.2) and rotation (+-10 deg) on a white canvas of the same size."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-10, 10), rng.uniform(0.8, 1.2))
+    m[:, 2] += rng.uniform(-0.1, 0.1, 2) * (w, h)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+
+
+def pixel_copy_baseline(drawing: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(H, W, 3): each drawing pixel copies the reference pixel it lands on after box alignment."""
+    ink_box = _box(extract_lines(drawing).mask)
+    ref_box = _box(_foreground(reference))
+    ry, rx = _land(drawing.shape[:2], reference.shape[:2], ink_box, ref_box)
+    return reference[ry, rx]
+
+
+def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
+    ys, xs = np.nonzero(mask) if mask.any() else (np.array([0, mask.shape[0] - 1]), np.array([0, 1]))
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+
+
+def _generated(args: argparse.Namespace, parts_model, colorizer) -> None:
+    total = np.zeros((len(PART_NAMES), 2), np.int64)
+    acc_model, acc_true, t_parts = [], [], []
+    for i in range(args.generated):
+        c = make_character(seed=HELD_OUT_SEED * 100_003 + i, size=256)
+        t0 = time.perf_counter()
+        part_map = parts_model.part_map(c.drawing)
+        t_parts.append(time.perf_counter() - t0)
+        total += part_iou(part_map, c.parts)
+        valid = c.regions > 0
+        palette = true_palette(c.flats, c.parts, valid)
+        regions = find_regions(extract_lines(c.drawing).mask, gap_px=3, min_area=8)
+        for pm, acc in ((part_map, acc_model), (c.parts, acc_true)):
+            prompt, _ = palette_hints(palette, regions=regions, part_map=pm)
+            hints = hints_from_json(prompt, width=256, height=256)
+            res = colorize(c.drawing, hints, fill_unhinted=colorizer.fill_unhinted)
+            acc.append(flat_accuracy(res.flats, c.flats, valid))
+    iou = total[:, 0] / np.maximum(total[:, 1], 1)
+    print(f"\nparts {parts_model.version} | IoU per part | {args.generated} held-out generated characters")
+    print("| part | IoU |\n|---|---|")
+    for name, value in zip(PART_NAMES, iou, strict=True):
+        print(f"| {name} | {value:.3f} |")
+    print(f"| **mean** | **{iou.mean():.3f}** |")
+    print(f"parts model forward at 256 px, median: {np.median(t_parts) * 1000:.0f} ms")
+    print(f"\npalette prompts (every part named, true colors) | {args.generated} generated | dE2000<5")
+    print("| part map | flat accuracy |\n|---|---|")
+    print(f"| parts model | {np.mean(acc_model):.1%} |")
+    print(f"| true parts (ceiling) | {np.mean(acc_true):.1%} |")
+
+
+def _openmoji(args: argparse.Namespace, colorizer) -> None:
+    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "test"]
+    items = items[: args.limit]
+    rng = np.random.default_rng(args.seed)
+    ours, base, matched, t_ref = [], [], [], []
+    for item in items:
+        stem = DATA / "test" / item["name"]
+        line = np.asarray(Image.open(f"{stem}_line.png").convert("RGBA"))
+        color = np.asarray(Image.open(f"{stem}_color.png").convert("RGB"))
+        flat = np.asarray(Image.open(f"{stem}_flat.png").convert("RGB"))
+        truth = np.asarray(Image.open(f"{stem}_regions.png")).astype(np.int32)
+        reference = transform_reference(color, rng)
+        valid = truth > 0
+        regions = find_regions(extract_lines(line).mask, gap_px=3, min_area=8)
+        t0 = time.perf_counter()
+        prompt, matches = reference_hints(reference, regions=regions)
+        t_ref.append(time.perf_counter() - t0)
+        h, w = line.shape[:2]
+        res = colorize(
+            line, hints_from_json(prompt, width=w, height=h), fill_unhinted=colorizer.fill_unhinted
+        )
+        ours.append(flat_accuracy(res.flats, flat, valid))
+        base.append(flat_accuracy(pixel_copy_baseline(line, reference), flat, valid))
+        matched.append(np.mean([m["source"] is not None for m in matches]) if matches else 0.0)
+    print(f"\nreference prompts | openmoji test, {len(items)} drawings | seed {args.seed} | dE2000<5")
+    print("| method | flat accuracy |\n|---|---|")
+    print(f"| reference_hints + colorizer | {np.mean(ours):.1%} |")
+    print(f"| pixel copy after box alignment (baseline) | {np.mean(base):.1%} |")
+    print(f"regions matched: {np.mean(matched):.1%}; reference_hints median {np.median(t_ref) * 1000:.0f} ms")
+    print(f"beats the baseline: {'yes' if np.mean(ours) > np.mean(base) else 'no'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--limit", type=int, default=None, help="at most N drawings per set (default: all)")
+    parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
+    parser.add_argument("--weights", default=None, help="parts safetensors (default: shipped)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the reference transforms")
+    parser.add_argument("--skip-reference", action="store_true", help="only the generated characters")
+    args = parser.parse_args()
+    if args.limit is not None:
+        args.generated = min(args.generated, args.limit)
+    import torch
+
+    torch.set_num_threads(1)
+    parts_model = load_parts(args.weights, device="cpu")
+    colorizer = load_colorizer(None, device="cpu")
+    if args.generated:
+        _generated(args, parts_model, colorizer)
+    if not args.skip_reference:
+        _openmoji(args, colorizer)
+
+
+if __name__ == "__main__":
+    main()
