@@ -268,6 +268,27 @@ def _land(shape: tuple[int, int], ref_shape: tuple[int, int], tbox: tuple, rbox:
     return ry.astype(np.int64), rx.astype(np.int64)
 
 
+def _similarity_lands(t_fg: np.ndarray, r_fg: np.ndarray, *, angles: tuple[float, ...]) -> list[tuple]:
+    """(ry, rx) maps that move the drawing's foreground centroid onto the reference's, scaled by the
+    square root of their area ratio and turned by each angle (degrees)."""
+    if not t_fg.any() or not r_fg.any():
+        return []
+    ty, tx = (c.mean() for c in np.nonzero(t_fg))
+    ry0, rx0 = (c.mean() for c in np.nonzero(r_fg))
+    scale = float(np.sqrt(r_fg.sum() / t_fg.sum()))
+    yy, xx = np.mgrid[0 : t_fg.shape[0], 0 : t_fg.shape[1]].astype(np.float64)
+    dy, dx = yy - ty, xx - tx
+    out = []
+    for angle in angles:
+        a = np.radians(angle)
+        qx = rx0 + scale * (np.cos(a) * dx + np.sin(a) * dy)
+        qy = ry0 + scale * (-np.sin(a) * dx + np.cos(a) * dy)
+        qx = np.clip(np.round(qx), 0, r_fg.shape[1] - 1).astype(np.int64)
+        qy = np.clip(np.round(qy), 0, r_fg.shape[0] - 1).astype(np.int64)
+        out.append((qy, qx))
+    return out
+
+
 def _vote(regions: np.ndarray, colors: np.ndarray, valid: np.ndarray) -> dict[int, tuple[float, int]]:
     """Region id -> (share of its pixels, packed color) of the color most of its valid pixels carry."""
     keys = regions[valid].astype(np.int64) * (1 << 24) + colors[valid]
@@ -289,6 +310,7 @@ def reference_hints(
     part_map: np.ndarray | None = None,
     reference_part_map: np.ndarray | None = None,
     min_confidence: float = 0.35,
+    angles: tuple[float, ...] = (-10.0, -5.0, 0.0, 5.0, 10.0),
 ) -> tuple[dict, list[dict]]:
     """({"points": [...]}, matches) hinting the drawing's regions with matched reference regions' colors.
 
@@ -323,11 +345,14 @@ def reference_hints(
     ref_color = {rid: ((v >> 16) & 255, (v >> 8) & 255, v & 255) for rid, (_, v) in best.items()}
     sel = regions > 0
     border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
-    tc, ta, tasp, tbox = _stats(regions, ~sel | ~np.isin(regions, border))
-    rc, ra, rasp, rbox = _stats(ref_regions, _foreground(ref))
-    # align by the foreground boxes (or not at all, for a same-size reference, when that agrees better)
+    t_fg, r_fg = ~sel | ~np.isin(regions, border), _foreground(ref)
+    tc, ta, tasp, tbox = _stats(regions, t_fg)
+    rc, ra, rasp, rbox = _stats(ref_regions, r_fg)
+    # align by the foreground boxes, by similarity transforms (centroid, scale, a few rotations), or not
+    # at all for a same-size reference: whichever makes regions agree best on one color
     packed = packed.reshape(ref_regions.shape)
     candidates = [_land(regions.shape, ref.shape[:2], tbox, rbox)]
+    candidates += _similarity_lands(t_fg, r_fg, angles=angles)
     if ref.shape[:2] == regions.shape:
         candidates.append(tuple(np.mgrid[0 : regions.shape[0], 0 : regions.shape[1]].astype(np.int64)))
     best_total, vote, ry, rx = -1.0, {}, None, None

@@ -172,6 +172,10 @@ def recolor(
         list[str], typer.Option("--set", help="BLOCK_ID=#RRGGBB; repeat for several blocks.")
     ] = [],  # noqa: B006
     at: Annotated[list[str], typer.Option(help="X,Y=#RRGGBB: recolor the block under pixel (X, Y).")] = [],  # noqa: B006
+    edit_image: Annotated[
+        Path | None,
+        typer.Option(help="blocks.png painted over: changed pixels pick the blocks and their new colors."),
+    ] = None,
 ) -> None:
     """Change the color of chosen blocks; everything not edited stays exactly as it was."""
     from workers.submit import submit_recolor
@@ -183,10 +187,18 @@ def recolor(
         if not sep or not x.strip().lstrip("-").isdigit() or not y.strip().lstrip("-").isdigit():
             raise BadInput(f"--at {key!r} is not X,Y with whole pixel coordinates.")
         points.append([int(x), int(y), color])
-    if not edits and not points:
-        raise BadInput("recolor needs at least one --set BLOCK_ID=#RRGGBB or --at X,Y=#RRGGBB.")
+    if edit_image is not None and not edit_image.is_file():
+        raise BadInput(f"edit image {str(edit_image)!r} does not exist.")
+    if not edits and not points and edit_image is None:
+        raise BadInput("recolor needs at least one --set BLOCK_ID=#RRGGBB, --at X,Y=#RRGGBB or --edit-image.")
     ctx = _ctx()
-    job_id = submit_recolor(ctx, revision_id=revision_id, edits=edits, at=points)
+    job_id = submit_recolor(
+        ctx,
+        revision_id=revision_id,
+        edits=edits,
+        at=points,
+        edit_image=edit_image.read_bytes() if edit_image is not None else None,
+    )
     with runner.worker_available(ctx):
         (job,) = runner.wait_jobs(ctx, [job_id], label=f"recoloring revision {revision_id}")
     runner.raise_if_failed(job, what=f"recolor of revision {revision_id}")

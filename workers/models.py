@@ -9,7 +9,7 @@ from typing import Any
 from workers.context import get_context
 from workers.metrics import time_model_load
 
-__all__ = ["colorizer"]
+__all__ = ["colorizer", "partition"]
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[int, Any]] = {}
@@ -24,15 +24,31 @@ def _limit_threads() -> None:
     torch.set_num_threads(1)
 
 
+def _once(name: str, load) -> Any:
+    """The model `name`, loaded by `load(device)` once per process and kept."""
+    with _lock:
+        pid, model = _loaded.get(name, (None, None))
+        if model is None or pid != os.getpid():
+            _limit_threads()
+            with time_model_load(name):
+                model = load(get_context().settings.device)
+            _loaded[name] = (os.getpid(), model)
+        return model
+
+
 def colorizer() -> Any:
     """This process's colorization model (the shipped weights, on TINT_DEVICE)."""
-    with _lock:
-        pid, model = _loaded.get("colorizer", (None, None))
-        if model is None or pid != os.getpid():
-            from pipeline.models.colorizer import load_colorizer
+    from pipeline.models.colorizer import load_colorizer
 
-            _limit_threads()
-            with time_model_load("colorizer"):
-                model = load_colorizer(None, device=get_context().settings.device)
-            _loaded["colorizer"] = (os.getpid(), model)
-        return model
+    return _once("colorizer", lambda device: load_colorizer(None, device=device))
+
+
+def partition() -> Any:
+    """This process's partition model for blockify (the shipped weights, on TINT_DEVICE)."""
+    from pipeline.models import partition as partition_model
+
+    def load(device: str) -> Any:
+        device = partition_model.resolve_device(device)
+        return partition_model.load(partition_model.DEFAULT_WEIGHTS.read_bytes(), device=device)
+
+    return _once("partition", load)

@@ -356,16 +356,26 @@ def submit_blockify(
     return job_id
 
 
-def submit_recolor(ctx: Context, *, revision_id: int, edits: dict[str, str], at: list[list]) -> int:
-    """Record and enqueue a recolor of `revision_id`; an unknown revision records nothing."""
+def submit_recolor(
+    ctx: Context, *, revision_id: int, edits: dict[str, str], at: list[list], edit_image: bytes | None = None
+) -> int:
+    """Record and enqueue a recolor of `revision_id`; an unknown revision records nothing.
+
+    `edit_image`: the block image painted over; its changed pixels pick the blocks and their colors.
+    """
     with session_scope(ctx) as session:
         revision = session.get(Revision, revision_id)
         if revision is None:
             raise NotFound(f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions.")
+        params: dict = {"edits": edits, "at": at}
+        if edit_image is not None:
+            params["edit_image_sha"] = _put_asset(
+                ctx, session, edit_image, media_type=_media_type(edit_image)
+            )
         job = queries.create_job(
             session,
             kind="recolor",
-            params={"edits": edits, "at": at},
+            params=params,
             drawing_id=revision.drawing_id,
             parent_revision_id=revision_id,
             deadline_s=ctx.settings.job_deadline_s,

@@ -22,6 +22,7 @@ import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, parse_color
 from pipeline.images import decode_image, decode_label_map
+from pipeline.recolor import collect_edits
 from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
@@ -31,7 +32,6 @@ __all__ = ["colorize", "blockify", "recolor", "reconcile", "MAX_RETRIES"]
 log = logging.getLogger("tint.tasks")
 MAX_RETRIES = 8
 MIN_SIDE = 8
-PARTITION_VERSION = "equal-color-1"
 
 
 def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> None:
@@ -159,7 +159,10 @@ def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
         colored = _read_drawing(
             ctx, job.params["image_sha"], name=job.params.get("name", "image"), timings=timings
         )
-    result = _timed(timings, "blockify", pipeline.blockify, _over_white(colored), regions=regions)
+    model = None if regions is not None else models.partition()
+    result = _timed(
+        timings, "blockify", pipeline.blockify, _over_white(colored), regions=regions, model=model
+    )
     stored = jobs.store_arrays(
         ctx, {"blocks": result.blocks, "block_labels": _region_map(result.labels)}, timings=timings
     )
@@ -169,7 +172,7 @@ def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
         "timings": timings,
         "block_count": len(table),
         "assets": stored.shas,
-        "model_versions": {"partition": PARTITION_VERSION},
+        "model_versions": {"partition": model.version if model is not None else "revision-regions"},
     }
     jobs.finish(ctx, job.id, stored=stored, result=summary)
 
@@ -203,9 +206,10 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     )
     blocks = _timed(timings, "blockify", pipeline.blockify, colored, regions=regions)
     by_id, at = _parse_edits(job.params)
-    edits = {**by_id, **pipeline.edits_at_points(at, labels=blocks.labels)}
-    if not edits:
-        raise BadInput("recolor needs at least one edit: --set BLOCK_ID=#RRGGBB or --at X,Y=#RRGGBB.")
+    edit_image = None
+    if job.params.get("edit_image_sha"):
+        edit_image = _read_drawing(ctx, job.params["edit_image_sha"], name="edit image", timings=timings)
+    edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
     target = _timed(timings, "target", pipeline.target_prompt, blocks=blocks, colored=colored, edits=edits)
     hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
     result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings)

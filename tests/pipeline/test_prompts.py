@@ -6,7 +6,7 @@ import pytest
 from pipeline.colorize import colorize
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color, hints_from_json
-from pipeline.models.parts import region_parts
+from pipeline.models.parts import SHIPPED_PARTS, load_parts, region_parts
 from pipeline.prompts import (
     PART_NAMES,
     SYNONYMS,
@@ -141,3 +141,20 @@ def test_part_rendering_and_table() -> None:
     rows = part_table(regions, c.parts)
     assert sum(len(r["regions"]) for r in rows) == int(regions.max())
     assert render_part_map(c.parts)[0, 0].tolist() == list(PART_COLORS[int(c.parts[0, 0])])
+
+
+@pytest.mark.skipif(not SHIPPED_PARTS.exists(), reason="parts weights not shipped yet")
+def test_palette_with_the_shipped_model_colors_every_region_by_its_predicted_part() -> None:
+    model = load_parts(None, device="cpu")
+    c = make_character(seed=424242 * 100_003 + 7)
+    regions = drawing_regions(c.drawing)
+    palette = _palette()
+    part_map = model.part_map(c.drawing)
+    prompt, _ = palette_hints(palette, regions=regions, part_map=part_map)
+    res = colorize(c.drawing, hints_from_json(prompt, width=256, height=256))
+    table = resolve_palette(palette)
+    for rid, k in region_parts(regions, part_map).items():
+        assert (res.flats[regions == rid] == table[k]).all(), rid
+    truth = region_parts(regions, c.parts)
+    agree = np.mean([truth[rid] == k for rid, k in region_parts(regions, part_map).items()])
+    assert agree > 0.6

@@ -1,0 +1,84 @@
+"""Recolor jobs end to end on the embedded default: chains, edit images, and locality on real drawings."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from PIL import Image
+
+from db import queries
+from db.models import Job
+from pipeline import blockify
+from workers import tasks
+from workers.submit import DrawingSpec, submit_colorize, submit_recolor
+
+NAME = "1F476"
+
+
+def _colorize(ctx, data_dir) -> Job:
+    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
+    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    spec = DrawingSpec(
+        name="baby.png",
+        character="baby",
+        view="front",
+        line=(data_dir / "train" / f"{NAME}_line.png").read_bytes(),
+        prompt_kind="points",
+        prompt_payload={"points": points},
+        hint_image=None,
+    )
+    job_id = submit_colorize(ctx, spec)
+    tasks.colorize.apply(args=[job_id])
+    return _job(ctx, job_id)
+
+
+def _job(ctx, job_id: int) -> Job:
+    with ctx.sessions() as session:
+        job = session.get(Job, job_id)
+        session.expunge(job)
+    assert job.state == "done", job.error
+    return job
+
+
+def _image(ctx, sha: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(ctx.storage.get(sha))))
+
+
+def test_a_chain_of_three_recolors_reads_back_in_order_with_its_prompts(embedded, data_dir):
+    job = _colorize(embedded, data_dir)
+    revision_ids = [job.revision_id]
+    for color in ("#102030", "#405060", "#708090"):
+        recolor_id = submit_recolor(embedded, revision_id=revision_ids[-1], edits={"2": color}, at=[])
+        tasks.recolor.apply(args=[recolor_id])
+        revision_ids.append(_job(embedded, recolor_id).revision_id)
+    with embedded.sessions() as session:
+        chain = queries.revision_chain(session, revision_ids[-1])
+        assert [r.id for r in chain] == revision_ids
+        assert [r.parent_revision_id for r in chain] == [None, *revision_ids[:-1]]
+        assert chain[-1].edits == {"2": "#708090"}
+        prompts = queries.prompt_lineage(session, chain[-1].prompt_id)
+        assert [p.id for p in prompts] == [r.prompt_id for r in chain]
+        assert [p.kind for p in prompts] == ["points", "target", "target", "target"]
+
+
+def test_an_edit_image_recolors_the_painted_block_only(embedded, data_dir):
+    job = _colorize(embedded, data_dir)
+    regions = _image(embedded, job.result["assets"]["regions"]).astype(np.int64)
+    colored = _image(embedded, job.result["assets"]["colored"])[..., :3]
+    target = int(np.bincount(regions[regions > 1].ravel()).argmax())
+    painted = blockify(colored, regions=regions.astype(np.int32)).blocks.copy()  # what `tint blockify` shows
+    ys, xs = np.nonzero(regions == target)
+    painted[ys[:40], xs[:40]] = (0x12, 0x34, 0x56)  # a few brush pixels inside one block
+    buf = io.BytesIO()
+    Image.fromarray(painted).save(buf, "PNG")
+    recolor_id = submit_recolor(
+        embedded, revision_id=job.revision_id, edits={}, at=[], edit_image=buf.getvalue()
+    )
+    tasks.recolor.apply(args=[recolor_id])
+    child = _job(embedded, recolor_id)
+    after = _image(embedded, child.result["assets"]["flats"])
+    assert (after[regions == target] == (0x12, 0x34, 0x56)).all()
+    assert child.result["locality"]["unchanged_outside"] == 1.0
+    assert child.result["edits"] == {str(target): "#123456"}
