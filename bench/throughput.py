@@ -140,23 +140,32 @@ def read_probes(out_dir: Path) -> dict[int, dict]:
 
 
 def run_pipeline(items: list[dict]) -> list[float]:
-    """ms of `pipeline.colorize` per drawing, arrays decoded beforehand (one warm-up call first)."""
+    """ms of `pipeline.colorize` (with the colorizer, as the task runs it) per drawing, arrays decoded
+    beforehand (one warm-up call first)."""
+    import cv2
+    import torch
+
     import pipeline
     from pipeline.hints import hints_from_json
     from pipeline.images import decode_image
+    from pipeline.models.colorizer import load_colorizer
     from workers.settings import Settings
 
+    cv2.setNumThreads(1)  # as a worker process does (workers/models.py)
+    torch.set_num_threads(1)
+    model = load_colorizer(None, device="cpu")
     settings = Settings()
+    kwargs = {"gap_px": settings.gap_px, "min_area": settings.min_area, "fill_unhinted": model.fill_unhinted}
     inputs = []
     for item in items:
         drawing = decode_image((DATA / "test" / f"{item['name']}_line.png").read_bytes(), name=item["name"])
         hints = hints_from_json(_points(item), width=drawing.shape[1], height=drawing.shape[0])
         inputs.append((drawing, hints))
-    pipeline.colorize(*inputs[0], gap_px=settings.gap_px, min_area=settings.min_area)
+    pipeline.colorize(*inputs[0], **kwargs)
     times = []
     for drawing, hints in inputs:
         t0 = time.perf_counter()
-        pipeline.colorize(drawing, hints, gap_px=settings.gap_px, min_area=settings.min_area)
+        pipeline.colorize(drawing, hints, **kwargs)
         times.append((time.perf_counter() - t0) * 1000)
     return times
 
