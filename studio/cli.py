@@ -217,6 +217,35 @@ def recolor(
 
 @app.command()
 @_friendly
+def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make again.")]) -> None:
+    """Run a revision's job again from its recorded inputs and say whether the result is bit-identical."""
+    from db.models import Revision
+    from workers.submit import submit_rerun
+
+    ctx = _ctx()
+    job_id = submit_rerun(ctx, revision_id)
+    with runner.worker_available(ctx):
+        (job,) = runner.wait_jobs(ctx, [job_id], label=f"re-running revision {revision_id}")
+    runner.raise_if_failed(job, what=f"rerun of revision {revision_id}")
+    with ctx.sessions() as session:
+        old = session.get(Revision, revision_id)
+        new = session.get(Revision, job.revision_id)
+        same_models = old.model_versions == new.model_versions
+        differing = sorted(role for role in old.assets if old.assets.get(role) != new.assets.get(role))
+    if differing:
+        console.print(
+            f"revision {job.revision_id} differs from {revision_id} in: {', '.join(differing)}"
+            f"{'' if same_models else ' (model versions differ)'}"
+        )
+        raise typer.Exit(2)
+    console.print(
+        f"revision {job.revision_id} is bit-identical to revision {revision_id} "
+        f"({len(old.assets)} assets, same content hashes)"
+    )
+
+
+@app.command()
+@_friendly
 def submit(
     manifest: Annotated[
         Path, typer.Argument(help="Batch manifest (YAML or JSON): drawings with line, character, hints.")

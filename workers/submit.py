@@ -29,6 +29,7 @@ __all__ = [
     "read_manifest",
     "read_hint_file",
     "retry_job",
+    "submit_rerun",
     "submit_manifest",
     "submit_colorize",
     "submit_blockify",
@@ -383,6 +384,28 @@ def submit_recolor(
         session.flush()
         job_id = job.id
     enqueue(ctx, [(job_id, "recolor")])
+    return job_id
+
+
+def submit_rerun(ctx: Context, revision_id: int) -> int:
+    """Queue the job that made `revision_id` again, with the same inputs; returns the new job id."""
+    with session_scope(ctx) as session:
+        revision = session.get(Revision, revision_id)
+        if revision is None or revision.job_id is None:
+            raise NotFound(f"revision {revision_id} does not exist or was not made by a job.")
+        source = session.get(Job, revision.job_id)
+        job = queries.create_job(
+            session,
+            kind=source.kind,
+            params=dict(source.params or {}),
+            drawing_id=source.drawing_id,
+            prompt_id=source.prompt_id,
+            parent_revision_id=source.parent_revision_id,
+            deadline_s=ctx.settings.job_deadline_s,
+        )
+        session.flush()
+        job_id, kind = job.id, job.kind
+    enqueue(ctx, [(job_id, kind)])
     return job_id
 
 

@@ -128,3 +128,11 @@ def test_demo_writes_a_contact_sheet(tmp_path):
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert len(summary["rows"]) == 5
     assert "100.00%" in summary["rows"][-1]["note"]
+
+
+def test_rerun_of_a_revision_is_bit_identical(colorized):
+    home, out, _, _ = colorized
+    parent = json.loads((out / "result.json").read_text())["revision_id"]
+    run = tint("rerun", str(parent), home=home)
+    assert run.returncode == 0, run.stderr
+    assert "bit-identical" in run.stdout
