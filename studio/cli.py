@@ -66,7 +66,7 @@ def _parse_pairs(values: list[str], *, what: str) -> dict[str, str]:
 
 
 def _drawing_spec(line: Path, hints: Path | None):
-    from workers.submit import DrawingSpec, read_hint_file
+    from workers.manifest import DrawingSpec, read_hint_file
 
     if not line.is_file():
         raise BadInput(f"line drawing {str(line)!r} does not exist.")
@@ -100,7 +100,8 @@ def colorize(
     ] = "flat",
 ) -> None:
     """Colorize one line drawing: hinted regions take exactly their hint color, the model fills the rest."""
-    from workers.submit import STYLES, submit_colorize
+    from workers.manifest import STYLES
+    from workers.submit import submit_colorize
 
     if style not in STYLES:
         raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")

@@ -16,7 +16,7 @@ from PIL import Image
 from pipeline.errors import BadInput
 from pipeline.hints import hints_from_json
 from pipeline.images import decode_image
-from workers.submit import read_manifest
+from workers.manifest import read_manifest
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

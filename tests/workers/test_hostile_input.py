@@ -20,7 +20,8 @@ from pipeline.errors import BadManifest, NotFound
 from tests.workers import catalogue
 from workers import tasks
 from workers.embedded import in_process_worker
-from workers.submit import DrawingSpec, read_manifest, submit_colorize, submit_recolor, wait_for_job
+from workers.manifest import DrawingSpec, read_manifest
+from workers.submit import submit_colorize, submit_recolor, wait_for_job
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hostile_input.md"
 

@@ -11,7 +11,8 @@ import pytest
 
 from db.models import Job
 from workers import logs, tasks
-from workers.submit import DrawingSpec, submit_colorize
+from workers.manifest import DrawingSpec
+from workers.submit import submit_colorize
 
 
 @pytest.fixture

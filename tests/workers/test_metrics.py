@@ -20,8 +20,9 @@ from workers import metrics, tasks
 from workers.celery_app import retarget
 from workers.context import make_context, set_context
 from workers.embedded import in_process_worker
+from workers.manifest import DrawingSpec
 from workers.settings import Settings, get_settings
-from workers.submit import DrawingSpec, submit_colorize, wait_for_job
+from workers.submit import submit_colorize, wait_for_job
 
 NAMES = ("1F476", "1F600")
 STAGES = ("fetch", "decode", "hints", "lines", "regions", "fill", "proof", "encode", "store")

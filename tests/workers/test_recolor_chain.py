@@ -12,7 +12,8 @@ from db import queries
 from db.models import Job
 from pipeline import blockify
 from workers import tasks
-from workers.submit import DrawingSpec, submit_colorize, submit_recolor
+from workers.manifest import DrawingSpec
+from workers.submit import submit_colorize, submit_recolor
 
 NAME = "1F476"
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from db.models import Batch, Drawing, Job
 from pipeline.errors import BadManifest
-from workers.submit import read_manifest, submit_manifest
+from workers.manifest import read_manifest
+from workers.submit import submit_manifest
 
 
 @pytest.fixture

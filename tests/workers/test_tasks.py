@@ -15,7 +15,8 @@ from pipeline.errors import Transient
 from workers import tasks
 from workers.celery_app import app
 from workers.embedded import in_process_worker
-from workers.submit import DrawingSpec, reconcile, submit_colorize, wait_for_job
+from workers.manifest import DrawingSpec
+from workers.submit import reconcile, submit_colorize, wait_for_job
 
 NAME = "1F476"
 

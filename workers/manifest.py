@@ -1,0 +1,140 @@
+"""Batch manifests: a YAML or JSON file naming line drawings and their prompts, read and checked.
+
+Files are named relative to the manifest and must stay inside its folder: no absolute paths, no `..`
+escapes, no URLs of any scheme (Tint never fetches an address a manifest gives).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import BadManifest, BadPrompt
+
+__all__ = ["DrawingSpec", "STYLES", "read_manifest", "read_hint_file"]
+
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+STYLES = ("flat", "shaded")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class DrawingSpec:
+    """One drawing of a manifest, with its files read."""
+
+    name: str
+    character: str
+    view: str
+    line: bytes
+    prompt_kind: str
+    prompt_payload: dict
+    hint_image: bytes | None
+    style: str = "flat"
+
+
+def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
+    """A file named by a manifest, which must stay inside the manifest's folder."""
+    if not isinstance(value, str) or not value:
+        raise BadManifest(f"drawing #{index}: {field!r} must be a file name, got {value!r}")
+    if "://" in value or value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":"):
+        raise BadManifest(
+            f"drawing #{index}: {field} {value!r} is not a relative path; name files relative to the "
+            "manifest (Tint never fetches URLs or reads absolute paths)."
+        )
+    path = (base / value).resolve()
+    if not path.is_relative_to(base.resolve()):
+        raise BadManifest(f"drawing #{index}: {field} {value!r} points outside the manifest's folder.")
+    if not path.is_file():
+        raise BadManifest(f"drawing #{index}: {field} {value!r} does not exist next to the manifest.")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise BadManifest(f"drawing #{index}: {field} {value!r} is over {MAX_INPUT_BYTES // 2**20} MiB.")
+    return path
+
+
+def read_hint_file(path: Path) -> tuple[dict, bytes | None]:
+    """A hints file as (points/strokes JSON, hint image bytes): JSON by content, anything else an image."""
+    data = Path(path).read_bytes()
+    if data.lstrip()[:1] in (b"{", b"["):
+        try:
+            payload = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadPrompt(f"hints file {Path(path).name!r} is not valid JSON ({exc}).") from exc
+        if not isinstance(payload, dict):
+            raise BadPrompt(
+                f"hints file {Path(path).name!r} must hold an object with 'points' and/or 'strokes'."
+            )
+        return payload, None
+    return {}, data
+
+
+def _prompt_of(entry: dict, base: Path, index: int) -> tuple[str, dict, bytes | None]:
+    hints = entry.get("hints")
+    payload: dict = {}
+    hint_image = None
+    if isinstance(hints, str):
+        try:
+            payload, hint_image = read_hint_file(_safe_path(base, hints, field="hints", index=index))
+        except BadPrompt as exc:
+            raise BadManifest(f"drawing #{index}: {exc}") from exc
+    elif isinstance(hints, dict):
+        payload = hints
+    elif hints is not None:
+        raise BadManifest(f"drawing #{index}: 'hints' must be a JSON file name or an object.")
+    if not isinstance(payload, dict):
+        raise BadManifest(f"drawing #{index}: hints must be a JSON object with 'points' and/or 'strokes'.")
+    if entry.get("hint_image") is not None:
+        hint_image = _safe_path(base, entry["hint_image"], field="hint_image", index=index).read_bytes()
+    kind = "mixed" if payload and hint_image else "points" if payload else "image" if hint_image else "none"
+    return kind, payload, hint_image
+
+
+def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
+    """Parse a YAML or JSON batch manifest and read the files it names; BadManifest says what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadManifest(f"manifest {str(path)!r} does not exist.")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise BadManifest(f"manifest {path.name!r} is over {MAX_MANIFEST_BYTES // 2**20} MiB.")
+    try:
+        text = path.read_text("utf-8")
+        # JSON is read by the json module (100x faster than PyYAML on a 10k-drawing manifest); YAML by
+        # PyYAML's C loader when it is built.
+        doc = (
+            json.loads(text) if text.lstrip().startswith(("{", "[")) else yaml.load(text, Loader=_YAML_LOADER)
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise BadManifest(f"manifest {path.name!r} is not valid YAML/JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("drawings"), list) or not doc["drawings"]:
+        raise BadManifest(f"manifest {path.name!r} needs a non-empty 'drawings' list.")
+    base = path.parent
+    specs: list[DrawingSpec] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(doc["drawings"], start=1):
+        if not isinstance(entry, dict):
+            raise BadManifest(f"drawing #{index} must be a mapping with at least 'line'.")
+        line_path = _safe_path(base, entry.get("line"), field="line", index=index)
+        name = str(entry.get("name") or entry["line"])
+        if name in seen:
+            raise BadManifest(f"drawing #{index}: name {name!r} appears twice; names in a batch are unique.")
+        seen.add(name)
+        kind, payload, hint_image = _prompt_of(entry, base, index)
+        style = entry.get("style", "flat")
+        if style not in STYLES:
+            raise BadManifest(f"drawing #{index}: style {style!r} is not one of {', '.join(STYLES)}.")
+        specs.append(
+            DrawingSpec(
+                name=name,
+                character=str(entry.get("character", "")),
+                view=str(entry.get("view", "")),
+                line=line_path.read_bytes(),
+                prompt_kind=kind,
+                prompt_payload=payload,
+                hint_image=hint_image,
+                style=style,
+            )
+        )
+    return doc, specs
