@@ -251,7 +251,7 @@ def _wait(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None
 
 def run_workers(services: Services, manifest: Path, count: int, probes: Path, logs: Path) -> dict:
     """A batch through `count` `tint worker` processes, started and beating before it is submitted."""
-    from db import queries
+    from db import job_queries
     from workers.submit import submit_manifest
 
     bucket = new_bucket(services)
@@ -259,11 +259,11 @@ def run_workers(services: Services, manifest: Path, count: int, probes: Path, lo
     procs = _start_workers(services, bucket, count, probes, logs)
     try:
         with ctx.sessions() as session:
-            known = {w.name for w in queries.live_workers(session, within_s=3600)}
+            known = {w.name for w in job_queries.live_workers(session, within_s=3600)}
 
         def ready() -> bool:
             with ctx.sessions() as session:
-                return len({w.name for w in queries.live_workers(session)} - known) >= count
+                return len({w.name for w in job_queries.live_workers(session)} - known) >= count
 
         _wait(ready, timeout_s=180, what=f"{count} workers did not start (see {logs})")
         t0 = time.perf_counter()
@@ -280,8 +280,8 @@ def run_workers(services: Services, manifest: Path, count: int, probes: Path, lo
             proc.wait(30)
             out.close()
         with ctx.sessions() as session, session.begin():
-            for worker in queries.live_workers(session, within_s=3600):
-                queries.forget_worker(session, name=worker.name)
+            for worker in job_queries.live_workers(session, within_s=3600):
+                job_queries.forget_worker(session, name=worker.name)
         services.flush_broker()
     return {
         "rows": _job_rows(ctx, batch_id),

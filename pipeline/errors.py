@@ -1,17 +1,17 @@
 """Tint's error tree, shared by every layer.
 
-    TintError
-    ├── BadInput              fail this job now, never retry
-    │   ├── NotAnImage
-    │   ├── ImageTooLarge
-    │   ├── BadPrompt
-    │   │   ├── HintOutOfBounds
-    │   │   └── BadColor
-    │   ├── BadManifest
-    │   ├── UnknownBlock
-    │   └── NotFound
-    └── Transient             retry with backoff (storage, database, broker faults)
-        └── AssetCorrupt      stored bytes do not match their content hash
+TintError
+├── BadInput              fail this job now, never retry
+│   ├── NotAnImage
+│   ├── ImageTooLarge
+│   ├── BadPrompt
+│   │   ├── HintOutOfBounds
+│   │   └── BadColor
+│   ├── BadManifest
+│   ├── UnknownBlock
+│   └── NotFound
+└── Transient             retry with backoff (storage, database, broker faults)
+    └── AssetCorrupt      stored bytes do not match their content hash
 """
 
 __all__ = [

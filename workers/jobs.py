@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from db import queries
+from db import job_queries, queries
 from db.models import Asset, Drawing, Job, Prompt, Revision
 from pipeline.errors import NotFound, Transient
 from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
@@ -74,7 +74,7 @@ def session_scope(ctx: Context) -> Iterator[Session]:
 def start(ctx: Context, job_id: int, *, worker: str) -> JobInputs | None:
     """Mark the job running (attempt + 1) and return its inputs; None when it is already finished."""
     with session_scope(ctx) as session:
-        job = queries.claim_job(session, job_id, worker=worker, deadline_s=ctx.settings.job_deadline_s)
+        job = job_queries.claim_job(session, job_id, worker=worker, deadline_s=ctx.settings.job_deadline_s)
         if job is None:
             return None
         drawing = session.get(Drawing, job.drawing_id) if job.drawing_id is not None else None
@@ -98,7 +98,7 @@ def start(ctx: Context, job_id: int, *, worker: str) -> JobInputs | None:
 def fail(ctx: Context, job_id: int, error: str) -> None:
     """Mark the job failed with a message a person can act on; nothing else is recorded."""
     with session_scope(ctx) as session:
-        queries.fail_job(session, job_id, error=error)
+        job_queries.fail_job(session, job_id, error=error)
 
 
 def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
@@ -209,7 +209,7 @@ def finish(
             prompt = queries.create_prompt(session, **new_prompt)
             session.flush()
             revision = {**revision, "prompt_id": prompt.id}
-        rev = queries.finish_job(session, job_id, result=result, revision=revision)
+        rev = job_queries.finish_job(session, job_id, result=result, revision=revision)
         return rev.id if rev is not None else None
 
 

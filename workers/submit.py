@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from db import queries
+from db import job_queries, queries
 from db.models import Job, Revision
 from pipeline.errors import BadInput, NotFound, TintError
 from pipeline.images import decode_image
@@ -74,7 +74,7 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
         session, drawing_id=drawing.id, kind=spec.prompt_kind, payload=spec.prompt_payload, hint_sha=hint_sha
     )
     session.flush()
-    return queries.create_job(
+    return job_queries.create_job(
         session,
         kind="colorize",
         params={"style": spec.style},
@@ -187,7 +187,7 @@ def submit_manifest(
         )
         batch.owner_token_id = owner_token_id
         batch_id = batch.id
-        job_ids = queries.create_drawing_jobs(
+        job_ids = job_queries.create_drawing_jobs(
             session, batch_id=batch_id, drawings=entries, deadline_s=ctx.settings.job_deadline_s
         )
     enqueue(ctx, [(job_id, "colorize") for job_id in job_ids])
@@ -220,7 +220,7 @@ def submit_blockify(
                 "image_sha": _put_asset(ctx, session, image, media_type=_media_type(image)),
                 "name": name,
             }
-        job = queries.create_job(
+        job = job_queries.create_job(
             session, kind="blockify", params=params, deadline_s=ctx.settings.job_deadline_s
         )
         session.flush()
@@ -245,7 +245,7 @@ def submit_recolor(
             params["edit_image_sha"] = _put_asset(
                 ctx, session, edit_image, media_type=_media_type(edit_image)
             )
-        job = queries.create_job(
+        job = job_queries.create_job(
             session,
             kind="recolor",
             params=params,
@@ -266,7 +266,7 @@ def submit_rerun(ctx: Context, revision_id: int) -> int:
         if revision is None or revision.job_id is None:
             raise NotFound(f"revision {revision_id} does not exist or was not made by a job.")
         source = session.get(Job, revision.job_id)
-        job = queries.create_job(
+        job = job_queries.create_job(
             session,
             kind=source.kind,
             params=dict(source.params or {}),
@@ -289,7 +289,7 @@ def retry_job(ctx: Context, job_id: int) -> None:
             raise NotFound(f"job {job_id} does not exist.")
         if job.state not in ("failed", "cancelled"):
             raise BadInput(f"job {job_id} is {job.state}; only failed or cancelled jobs can be retried.")
-        queries.requeue_job(session, job_id, deadline_s=ctx.settings.job_deadline_s)
+        job_queries.requeue_job(session, job_id, deadline_s=ctx.settings.job_deadline_s)
         kind = job.kind
     enqueue(ctx, [(job_id, kind)])
 
@@ -299,8 +299,8 @@ def reconcile(ctx: Context) -> int:
     with session_scope(ctx) as session:
         todo = [
             (job.id, job.kind)
-            for job in queries.stranded_jobs(session)
-            if queries.requeue_job(
+            for job in job_queries.stranded_jobs(session)
+            if job_queries.requeue_job(
                 session, job.id, deadline_s=ctx.settings.job_deadline_s, only_stranded=True
             )
         ]

@@ -15,7 +15,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from db import auth_queries, queries
+from db import auth_queries, job_queries, queries
 from db.models import Batch, Drawing, Job, Revision
 from workers.context import Context
 
@@ -155,7 +155,7 @@ def owned_revision(session: Session, principal: Principal, revision_id: int) -> 
 
 def owned_job(session: Session, principal: Principal, job_id: int) -> Job:
     """The job if the caller may read the batch it belongs to."""
-    job = queries.get_job(session, job_id)
+    job = job_queries.get_job(session, job_id)
     if job is None:
         raise _missing(f"Job {job_id}")
     if job.drawing_id is not None:

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
+from db import job_queries, queries
 from db.models import JOB_STATES, Drawing, Job, Revision
 
 
 def _job(session: Session, drawing: Drawing, **kwargs: object) -> Job:
     with session.begin():
-        return queries.create_job(
+        return job_queries.create_job(
             session,
             kind="colorize",
             params={"opt": 1},
@@ -27,7 +27,7 @@ def _job(session: Session, drawing: Drawing, **kwargs: object) -> Job:
 
 def _claim(session: Session, job_id: int, worker: str = "w1", deadline_s: int = 60) -> Job | None:
     with session.begin():
-        return queries.claim_job(session, job_id, worker=worker, deadline_s=deadline_s)
+        return job_queries.claim_job(session, job_id, worker=worker, deadline_s=deadline_s)
 
 
 def _backdate_deadline(session: Session, job_id: int) -> None:
@@ -38,7 +38,7 @@ def _backdate_deadline(session: Session, job_id: int) -> None:
 def test_create_job_is_queued_with_deadline(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing, deadline_s=30)
     session.expunge_all()
-    loaded = queries.get_job(session, job.id)
+    loaded = job_queries.get_job(session, job.id)
     assert loaded is not None
     assert (loaded.state, loaded.attempts, loaded.params, loaded.result) == ("queued", 0, {"opt": 1}, None)
     assert loaded.created_at.tzinfo is not None and loaded.queued_at.tzinfo is not None
@@ -58,7 +58,7 @@ def test_create_job_with_existing_idempotency_key_returns_existing(
 
 def test_create_job_unknown_kind_raises(session: Session) -> None:
     with pytest.raises(ValueError, match="unknown job kind 'paint'"):
-        queries.create_job(session, kind="paint", params={})
+        job_queries.create_job(session, kind="paint", params={})
 
 
 def test_claim_job_marks_running(session: Session, drawing: Drawing) -> None:
@@ -74,7 +74,7 @@ def test_claim_job_on_done_job_returns_none(session: Session, drawing: Drawing) 
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        queries.finish_job(session, job.id, result={}, revision=None)
+        job_queries.finish_job(session, job.id, result={}, revision=None)
     assert _claim(session, job.id) is None
     assert _claim(session, job.id, worker="w2") is None
 
@@ -86,9 +86,9 @@ def test_claim_job_on_failed_or_cancelled_job_returns_none(
     job = _job(session, drawing)
     with session.begin():
         if end == "failed":
-            queries.fail_job(session, job.id, error="not an image")
+            job_queries.fail_job(session, job.id, error="not an image")
         else:
-            queries.cancel_job(session, job.id)
+            job_queries.cancel_job(session, job.id)
     assert _claim(session, job.id) is None
 
 
@@ -100,7 +100,7 @@ def test_claim_job_running_elsewhere_within_deadline_returns_none(session: Sessi
     job = _job(session, drawing)
     _claim(session, job.id, worker="w1")
     assert _claim(session, job.id, worker="w2") is None
-    assert queries.get_job(session, job.id).worker == "w1"
+    assert job_queries.get_job(session, job.id).worker == "w1"
 
 
 def test_claim_job_redelivered_to_same_worker_reclaims(session: Session, drawing: Drawing) -> None:
@@ -121,14 +121,14 @@ def test_claim_job_running_past_deadline_is_taken_over(session: Session, drawing
 
 def test_concurrent_claims_only_one_wins(sessions: sessionmaker[Session], drawing: Drawing) -> None:
     with sessions.begin() as session:
-        job_id = queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
+        job_id = job_queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
     barrier = threading.Barrier(4)
     won: list[str] = []
 
     def claim(worker: str) -> None:
         with sessions() as session, session.begin():
             barrier.wait()
-            if queries.claim_job(session, job_id, worker=worker, deadline_s=60) is not None:
+            if job_queries.claim_job(session, job_id, worker=worker, deadline_s=60) is not None:
                 won.append(worker)
 
     threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(4)]
@@ -138,7 +138,7 @@ def test_concurrent_claims_only_one_wins(sessions: sessionmaker[Session], drawin
         thread.join(timeout=30)
     assert len(won) == 1
     with sessions() as session:
-        job = queries.get_job(session, job_id)
+        job = job_queries.get_job(session, job_id)
         assert (job.state, job.attempts, job.worker) == ("running", 1, won[0])
 
 
@@ -146,10 +146,10 @@ def test_claim_waits_for_uncommitted_claim_and_loses(
     sessions: sessionmaker[Session], drawing: Drawing
 ) -> None:
     with sessions.begin() as session:
-        job_id = queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
+        job_id = job_queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
     results: list[Job | None] = []
     with sessions() as first, first.begin():
-        assert queries.claim_job(first, job_id, worker="w1", deadline_s=60) is not None
+        assert job_queries.claim_job(first, job_id, worker="w1", deadline_s=60) is not None
 
         def claim_second() -> None:
             with sessions() as session:
@@ -167,7 +167,7 @@ def test_finish_job_records_revision_and_marks_done(session: Session, drawing: D
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        revision = queries.finish_job(
+        revision = job_queries.finish_job(
             session,
             job.id,
             result={"colored": "c" * 64, "seconds": 1.5},
@@ -179,7 +179,7 @@ def test_finish_job_records_revision_and_marks_done(session: Session, drawing: D
         )
     assert revision is not None
     session.expunge_all()
-    job = queries.get_job(session, job.id)
+    job = job_queries.get_job(session, job.id)
     revision = queries.get_revision(session, revision.id)
     assert (job.state, job.revision_id, job.result["seconds"]) == ("done", revision.id, 1.5)
     assert job.finished_at is not None
@@ -200,24 +200,28 @@ def test_finish_job_twice_returns_first_revision_and_creates_nothing(
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        first = queries.finish_job(session, job.id, result={"n": 1}, revision={"assets": {"colored": "1"}})
+        first = job_queries.finish_job(
+            session, job.id, result={"n": 1}, revision={"assets": {"colored": "1"}}
+        )
     with session.begin():
-        again = queries.finish_job(session, job.id, result={"n": 2}, revision={"assets": {"colored": "2"}})
+        again = job_queries.finish_job(
+            session, job.id, result={"n": 2}, revision={"assets": {"colored": "2"}}
+        )
     assert again is not None and again.id == first.id
     assert len(queries.drawing_revisions(session, drawing.id)) == 1
-    assert queries.get_job(session, job.id).result == {"n": 1}
+    assert job_queries.get_job(session, job.id).result == {"n": 1}
 
 
 def test_concurrent_finish_records_one_revision(sessions: sessionmaker[Session], drawing: Drawing) -> None:
     with sessions.begin() as session:
-        job_id = queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
+        job_id = job_queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id).id
     barrier = threading.Barrier(3)
     ids: list[int] = []
 
     def finish() -> None:
         with sessions() as session, session.begin():
             barrier.wait()
-            ids.append(queries.finish_job(session, job_id, result={}, revision={"assets": {}}).id)
+            ids.append(job_queries.finish_job(session, job_id, result={}, revision={"assets": {}}).id)
 
     threads = [threading.Thread(target=finish) for _ in range(3)]
     for thread in threads:
@@ -232,36 +236,36 @@ def test_concurrent_finish_records_one_revision(sessions: sessionmaker[Session],
 def test_finish_job_without_revision(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        assert queries.finish_job(session, job.id, result={"blocks": "b" * 64}, revision=None) is None
-    job = queries.get_job(session, job.id)
+        assert job_queries.finish_job(session, job.id, result={"blocks": "b" * 64}, revision=None) is None
+    job = job_queries.get_job(session, job.id)
     assert (job.state, job.revision_id, job.result) == ("done", None, {"blocks": "b" * 64})
 
 
 def test_finish_job_on_cancelled_job_records_nothing(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        queries.cancel_job(session, job.id)
+        job_queries.cancel_job(session, job.id)
     with session.begin():
-        assert queries.finish_job(session, job.id, result={}, revision={"assets": {}}) is None
-    assert queries.get_job(session, job.id).state == "cancelled"
+        assert job_queries.finish_job(session, job.id, result={}, revision={"assets": {}}) is None
+    assert job_queries.get_job(session, job.id).state == "cancelled"
     assert queries.drawing_revisions(session, drawing.id) == []
 
 
 def test_finish_job_unknown_job_raises(session: Session) -> None:
     with pytest.raises(LookupError, match="job 999 does not exist"):
-        queries.finish_job(session, 999, result={}, revision=None)
+        job_queries.finish_job(session, 999, result={}, revision=None)
 
 
 def test_finish_job_unknown_revision_field_raises(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with pytest.raises(ValueError, match="unknown revision field"):
-        queries.finish_job(session, job.id, result={}, revision={"colour": "red"})
+        job_queries.finish_job(session, job.id, result={}, revision={"colour": "red"})
 
 
 def test_one_revision_per_job_is_enforced(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        queries.finish_job(session, job.id, result={}, revision={"assets": {}})
+        job_queries.finish_job(session, job.id, result={}, revision={"assets": {}})
     with pytest.raises(IntegrityError), session.begin():
         session.add(Revision(drawing_id=drawing.id, job_id=job.id, kind="colorize", assets={}, inputs={}))
 
@@ -270,8 +274,8 @@ def test_fail_job_records_error(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        queries.fail_job(session, job.id, error="drawing 'x.png' is not an image")
-    job = queries.get_job(session, job.id)
+        job_queries.fail_job(session, job.id, error="drawing 'x.png' is not an image")
+    job = job_queries.get_job(session, job.id)
     assert (job.state, job.error) == ("failed", "drawing 'x.png' is not an image")
     assert job.finished_at is not None
 
@@ -279,19 +283,22 @@ def test_fail_job_records_error(session: Session, drawing: Drawing) -> None:
 def test_fail_job_leaves_done_job_done(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        queries.finish_job(session, job.id, result={}, revision=None)
-        queries.fail_job(session, job.id, error="late duplicate")
-    assert (queries.get_job(session, job.id).state, queries.get_job(session, job.id).error) == ("done", None)
+        job_queries.finish_job(session, job.id, result={}, revision=None)
+        job_queries.fail_job(session, job.id, error="late duplicate")
+    assert (job_queries.get_job(session, job.id).state, job_queries.get_job(session, job.id).error) == (
+        "done",
+        None,
+    )
 
 
 def test_requeue_failed_job(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        queries.fail_job(session, job.id, error="storage down")
+        job_queries.fail_job(session, job.id, error="storage down")
     with session.begin():
-        assert queries.requeue_job(session, job.id) is True
-    job = queries.get_job(session, job.id)
+        assert job_queries.requeue_job(session, job.id) is True
+    job = job_queries.get_job(session, job.id)
     assert (job.state, job.error, job.worker, job.attempts) == ("queued", None, None, 1)
     assert job.deadline_at > datetime.now(UTC)
     assert _claim(session, job.id, worker="w2").attempts == 2
@@ -300,29 +307,29 @@ def test_requeue_failed_job(session: Session, drawing: Drawing) -> None:
 def test_requeue_done_job_refused(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        queries.finish_job(session, job.id, result={}, revision=None)
+        job_queries.finish_job(session, job.id, result={}, revision=None)
     with session.begin():
-        assert queries.requeue_job(session, job.id) is False
-    assert queries.get_job(session, job.id).state == "done"
+        assert job_queries.requeue_job(session, job.id) is False
+    assert job_queries.get_job(session, job.id).state == "done"
 
 
 def test_requeue_only_stranded_skips_freshly_claimed_job(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     _claim(session, job.id)
     with session.begin():
-        assert queries.requeue_job(session, job.id, only_stranded=True) is False
+        assert job_queries.requeue_job(session, job.id, only_stranded=True) is False
     _backdate_deadline(session, job.id)
     with session.begin():
-        assert queries.requeue_job(session, job.id, only_stranded=True) is True
-    assert queries.get_job(session, job.id).state == "queued"
+        assert job_queries.requeue_job(session, job.id, only_stranded=True) is True
+    assert job_queries.get_job(session, job.id).state == "queued"
 
 
 def test_cancel_job(session: Session, drawing: Drawing) -> None:
     job = _job(session, drawing)
     with session.begin():
-        assert queries.cancel_job(session, job.id) is True
-        assert queries.cancel_job(session, job.id) is False
-    assert queries.get_job(session, job.id).state == "cancelled"
+        assert job_queries.cancel_job(session, job.id) is True
+        assert job_queries.cancel_job(session, job.id) is False
+    assert job_queries.get_job(session, job.id).state == "cancelled"
 
 
 def test_stranded_jobs_are_active_jobs_past_deadline(session: Session, drawing: Drawing) -> None:
@@ -333,12 +340,12 @@ def test_stranded_jobs_are_active_jobs_past_deadline(session: Session, drawing: 
     _claim(session, dead_worker.id)
     _claim(session, fresh.id)
     with session.begin():
-        queries.finish_job(session, done.id, result={}, revision=None)
+        job_queries.finish_job(session, done.id, result={}, revision=None)
     for job in (lost_in_broker, dead_worker, done):
         _backdate_deadline(session, job.id)
-    assert [j.id for j in queries.stranded_jobs(session)] == [lost_in_broker.id, dead_worker.id]
+    assert [j.id for j in job_queries.stranded_jobs(session)] == [lost_in_broker.id, dead_worker.id]
     later = datetime.now(UTC) + timedelta(hours=1)
-    assert [j.id for j in queries.stranded_jobs(session, now=later)] == [
+    assert [j.id for j in job_queries.stranded_jobs(session, now=later)] == [
         lost_in_broker.id,
         dead_worker.id,
         fresh.id,
@@ -349,9 +356,9 @@ def test_batch_progress_counts_jobs_per_state(session: Session, drawing: Drawing
     jobs = [_job(session, drawing) for _ in range(5)]
     _claim(session, jobs[0].id)
     with session.begin():
-        queries.finish_job(session, jobs[1].id, result={}, revision=None)
-        queries.finish_job(session, jobs[2].id, result={}, revision=None)
-        queries.fail_job(session, jobs[3].id, error="bad")
+        job_queries.finish_job(session, jobs[1].id, result={}, revision=None)
+        job_queries.finish_job(session, jobs[2].id, result={}, revision=None)
+        job_queries.fail_job(session, jobs[3].id, error="bad")
     progress = queries.batch_progress(session, drawing.batch_id)
     assert progress == {"queued": 1, "running": 1, "done": 2, "failed": 1, "cancelled": 0}
     assert set(progress) == set(JOB_STATES)
@@ -369,4 +376,4 @@ def test_batch_jobs_in_order_and_list_batches_newest_first(session: Session, dra
 
 def test_naive_datetime_is_refused(session: Session) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
-        queries.stranded_jobs(session, now=datetime(2026, 1, 1))
+        job_queries.stranded_jobs(session, now=datetime(2026, 1, 1))

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import db.job_queries
 import db.models
 import db.queries
 import db.session
-from db import queries
+from db import job_queries, queries
 from db.models import Base
 from db.session import HERE, downgrade, make_engine, make_sessionmaker, upgrade
 
@@ -50,8 +51,8 @@ def test_downgrade_with_rows_in_the_job_revision_cycle(db_url: str) -> None:
     with make_sessionmaker(engine).begin() as session:
         queries.add_asset(session, sha256="a" * 64, key="a", media_type="image/png", size=1)
         drawing = queries.create_drawing(session, batch_id=None, name="d", line_sha="a" * 64)
-        job = queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id)
-        queries.finish_job(session, job.id, result={}, revision={"assets": {}})
+        job = job_queries.create_job(session, kind="colorize", params={}, drawing_id=drawing.id)
+        job_queries.finish_job(session, job.id, result={}, revision={"assets": {}})
     engine.dispose()
     downgrade(db_url)
     assert _tables(db_url) == set()
@@ -114,7 +115,7 @@ def test_db_imports_nothing_of_ours() -> None:
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("module", [db.models, db.session, db.queries])
+@pytest.mark.parametrize("module", [db.models, db.session, db.queries, db.job_queries])
 def test_all_names_exist(module: object) -> None:
     for name in module.__all__:  # type: ignore[attr-defined]
         assert hasattr(module, name), name
@@ -128,7 +129,7 @@ def test_downgrade_one_step_and_back_keeps_the_rows(db_url: str) -> None:
         batch = queries.create_batch(session, name="season", manifest={"drawings": [{"line": "x.png"}]})
         drawing = queries.create_drawing(session, batch_id=batch.id, name="hero", line_sha="b" * 64)
         prompt = queries.create_prompt(session, drawing_id=drawing.id, kind="points", payload={"points": []})
-        job = queries.create_job(
+        job = job_queries.create_job(
             session,
             kind="colorize",
             params={"style": "flat"},
@@ -136,7 +137,7 @@ def test_downgrade_one_step_and_back_keeps_the_rows(db_url: str) -> None:
             prompt_id=prompt.id,
             batch_id=batch.id,
         )
-        queries.finish_job(session, job.id, result={"ok": 1}, revision={"assets": {"colored": "b" * 64}})
+        job_queries.finish_job(session, job.id, result={"ok": 1}, revision={"assets": {"colored": "b" * 64}})
     engine.dispose()
 
     downgrade(db_url, "0001")

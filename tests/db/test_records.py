@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db import queries
+from db import job_queries, queries
 from db.models import Drawing, Revision, WorkerHeartbeat
 
 
@@ -37,14 +37,14 @@ def _recolor_chain(session: Session, drawing: Drawing, length: int) -> list[Revi
     with session.begin():
         for i in range(length):
             parent = revisions[-1].id if revisions else None
-            job = queries.create_job(
+            job = job_queries.create_job(
                 session,
                 kind="recolor" if parent else "colorize",
                 params={"edits": {"3": "#d23c3c"}} if parent else {},
                 drawing_id=drawing.id,
                 parent_revision_id=parent,
             )
-            revision = queries.finish_job(
+            revision = job_queries.finish_job(
                 session,
                 job.id,
                 result={},
@@ -72,7 +72,7 @@ def test_get_missing_rows_return_none(session: Session) -> None:
     assert queries.get_batch(session, 1) is None
     assert queries.get_drawing(session, 1) is None
     assert queries.get_prompt(session, 1) is None
-    assert queries.get_job(session, 1) is None
+    assert job_queries.get_job(session, 1) is None
     assert queries.get_revision(session, 1) is None
 
 
@@ -199,11 +199,11 @@ def test_review_unknown_verdict_raises(session: Session) -> None:
 
 def test_touch_worker_upserts_and_live_workers_sees_it(session: Session) -> None:
     with session.begin():
-        queries.touch_worker(session, name="celery@gpu-1", queues="gpu")
-        queries.touch_worker(session, name="celery@gpu-1", queues="gpu,cpu")
-        queries.touch_worker(session, name="celery@gpu-2", queues="gpu")
+        job_queries.touch_worker(session, name="celery@gpu-1", queues="gpu")
+        job_queries.touch_worker(session, name="celery@gpu-1", queues="gpu,cpu")
+        job_queries.touch_worker(session, name="celery@gpu-2", queues="gpu")
     assert session.scalar(sa.select(sa.func.count()).select_from(WorkerHeartbeat)) == 2
-    live = queries.live_workers(session)
+    live = job_queries.live_workers(session)
     assert [(w.name, w.queues) for w in live] == [("celery@gpu-1", "gpu,cpu"), ("celery@gpu-2", "gpu")]
     assert live[0].last_seen.tzinfo == UTC
 
@@ -213,9 +213,9 @@ def test_live_workers_skips_stale_heartbeats(session: Session) -> None:
         session.add(
             WorkerHeartbeat(name="old", queues="gpu", last_seen=datetime.now(UTC) - timedelta(seconds=60))
         )
-        queries.touch_worker(session, name="new", queues="gpu")
-    assert [w.name for w in queries.live_workers(session)] == ["new"]
-    assert [w.name for w in queries.live_workers(session, within_s=120)] == ["new", "old"]
+        job_queries.touch_worker(session, name="new", queues="gpu")
+    assert [w.name for w in job_queries.live_workers(session)] == ["new"]
+    assert [w.name for w in job_queries.live_workers(session, within_s=120)] == ["new", "old"]
 
 
 def test_timestamps_in_other_zones_stored_as_utc(session: Session) -> None:
@@ -225,14 +225,14 @@ def test_timestamps_in_other_zones_stored_as_utc(session: Session) -> None:
     session.expunge_all()
     loaded = session.get(WorkerHeartbeat, "tokyo")
     assert loaded.last_seen == tokyo and loaded.last_seen.tzinfo == UTC
-    assert [w.name for w in queries.live_workers(session)] == ["tokyo"]
+    assert [w.name for w in job_queries.live_workers(session)] == ["tokyo"]
 
 
 def test_forget_worker_removes_heartbeat(session: Session) -> None:
     with session.begin():
-        queries.touch_worker(session, name="a", queues="gpu")
-        queries.touch_worker(session, name="b", queues="gpu")
+        job_queries.touch_worker(session, name="a", queues="gpu")
+        job_queries.touch_worker(session, name="b", queues="gpu")
     with session.begin():
-        queries.forget_worker(session, name="a")
-        queries.forget_worker(session, name="never-seen")
-    assert [w.name for w in queries.live_workers(session)] == ["b"]
+        job_queries.forget_worker(session, name="a")
+        job_queries.forget_worker(session, name="never-seen")
+    assert [w.name for w in job_queries.live_workers(session)] == ["b"]

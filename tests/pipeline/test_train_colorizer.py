@@ -43,8 +43,18 @@ def test_two_training_steps_lower_the_loss():
 
 def test_training_run_checkpoints_resumes_and_writes_loadable_weights(tmp_path):
     cfg = TrainConfig(
-        out=str(tmp_path), steps=2, batch=2, crop=64, generated=4, openmoji_limit=0, openmoji_share=0.0,
-        eval_every=1, log_every=1, checkpoint_every=1, model=SMALL, warmup=1,
+        out=str(tmp_path),
+        steps=2,
+        batch=2,
+        crop=64,
+        generated=4,
+        openmoji_limit=0,
+        openmoji_share=0.0,
+        eval_every=1,
+        log_every=1,
+        checkpoint_every=1,
+        model=SMALL,
+        warmup=1,
     )
     first = train_colorizer(cfg, log=lambda _: None)
     assert first.steps == 2 and first.stopped == "budget"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from api_server import MAX_FILE_BYTES, MAX_REQUEST_BYTES, Api, manifest_files, wait_jobs
 
-from db import queries
+from db import job_queries, queries
 
 NEW_COLOR = "#3c6fd2"
 
@@ -265,7 +265,7 @@ def test_a_queued_job_can_be_cancelled_then_retried(api: Api, batch: dict) -> No
     with api.client("sam") as sam:
         done = sam.get("/api/jobs", params={"batch": batch["id"], "kind": "colorize"}).json()["items"][0]
         with api.ctx.sessions() as session, session.begin():  # a job no worker has been told about yet
-            job_id = queries.create_job(
+            job_id = job_queries.create_job(
                 session, kind="colorize", params={}, drawing_id=done["drawing_id"], prompt_id=None
             ).id
         cancelled = sam.post(f"/api/jobs/{job_id}/cancel")

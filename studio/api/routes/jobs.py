@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from db import api_queries, queries
+from db import api_queries, job_queries
 from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch, owned_job
 from studio.api.routes import ERRORS, IdPath, IdQuery, Limit, Offset
 from studio.api.schemas import ErrorOut, JobKind, JobOut, JobPage, JobState, job_out
@@ -53,13 +53,13 @@ def get_job(job_id: IdPath, session: SessionDep, principal: SubmitterDep) -> Job
 def cancel_job(job_id: IdPath, session: SessionDep, principal: SubmitterDep) -> JobOut:
     """Cancel a queued or running job (a running job's result is then not recorded)."""
     job = owned_job(session, principal, job_id)
-    if not queries.cancel_job(session, job_id):
+    if not job_queries.cancel_job(session, job_id):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"Job {job_id} is {job.state}; only queued or running jobs can be cancelled.",
         )
     session.commit()
-    return job_out(queries.get_job(session, job_id))
+    return job_out(job_queries.get_job(session, job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobOut, responses=CONFLICT)
@@ -73,4 +73,4 @@ def retry(job_id: IdPath, ctx: ContextDep, session: SessionDep, principal: Submi
         )
     session.rollback()  # end the read transaction before retry_job writes in its own
     retry_job(ctx, job_id)
-    return job_out(queries.get_job(session, job_id))
+    return job_out(job_queries.get_job(session, job_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from db import api_queries, queries
+from db import api_queries, job_queries, queries
 from pipeline.errors import BadInput, NotFound, UnknownBlock
 from studio.api import blocks
 from studio.api.assets import asset_response
@@ -150,7 +150,7 @@ def recolor(
     blocks.check_recolor(ctx, revision, edits=edits, at=at)
     job_id = submit_recolor(ctx, revision_id=revision_id, edits=edits, at=at)
     session.rollback()  # end the read transaction, so the new job is visible
-    return job_out(queries.get_job(session, job_id))
+    return job_out(job_queries.get_job(session, job_id))
 
 
 @router.get("/{revision_id}/reviews", response_model=list[ReviewOut])
