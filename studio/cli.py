@@ -6,7 +6,7 @@ default they start an in-process worker when none is running, and wait for their
 
 from __future__ import annotations
 
-import functools
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +14,10 @@ from typing import Annotated
 import typer
 
 from db import queries
-from pipeline.errors import BadInput, TintError
+from pipeline.errors import BadInput
 from studio import runner
-from studio.runner import console, err_console
+from studio.ops_cli import db_app, ops_app, token_app
+from studio.runner import console, context, friendly
 from studio.train_cli import train_app
 
 __all__ = ["app"]
@@ -28,31 +29,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train")
-token_app = typer.Typer(help="API tokens for `tint serve` (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(ops_app)  # worker, reconcile, retry, serve: top-level commands
+app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
-
-
-def _friendly(fn):
-    """A TintError ends the command with one line on stderr and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TintError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _ctx():
-    from workers.context import get_context
-
-    return get_context()
 
 
 def _parse_pairs(values: list[str], *, what: str) -> dict[str, str]:
@@ -65,26 +45,54 @@ def _parse_pairs(values: list[str], *, what: str) -> dict[str, str]:
     return pairs
 
 
-def _drawing_spec(line: Path, hints: Path | None):
-    from workers.manifest import DrawingSpec, read_hint_file
+def _drawing_spec(
+    line: Path, *, hints: Path | None, palette: Path | None, reference: Path | None, style: str
+):
+    from workers.manifest import STYLES, DrawingSpec, read_hint_file
 
-    if not line.is_file():
-        raise BadInput(f"line drawing {str(line)!r} does not exist.")
+    for what, path in (
+        ("line drawing", line),
+        ("hints file", hints),
+        ("palette", palette),
+        ("reference", reference),
+    ):
+        if path is not None and not path.is_file():
+            raise BadInput(f"{what} {str(path)!r} does not exist.")
+    if style not in STYLES:
+        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
     payload, hint_image = read_hint_file(hints) if hints else ({}, None)
-    kind = "points" if payload else "image" if hint_image else "none"
+    if palette is not None:
+        try:
+            payload["palette"] = json.loads(palette.read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadInput(
+                f'palette {palette.name!r} is not JSON ({exc}); write {{"hair": "#5a3825"}}.'
+            ) from exc
+    forms = [
+        form
+        for form, given in (
+            ("points", bool(set(payload) & {"points", "strokes"})),
+            ("image", hint_image is not None),
+            ("palette", palette is not None),
+            ("reference", reference is not None),
+        )
+        if given
+    ]
     return DrawingSpec(
         name=line.name,
         character="",
         view="",
         line=line.read_bytes(),
-        prompt_kind=kind,
+        prompt_kind=forms[0] if len(forms) == 1 else "mixed" if forms else "none",
         prompt_payload=payload,
         hint_image=hint_image,
+        style=style,
+        reference=reference.read_bytes() if reference is not None else None,
     )
 
 
 @app.command()
-@_friendly
+@friendly
 def colorize(
     line: Annotated[
         Path, typer.Argument(help="Line drawing (PNG/JPEG/WebP; lines on white or on transparency).")
@@ -95,19 +103,21 @@ def colorize(
     hints: Annotated[
         Path | None, typer.Option(help="Hint points/strokes as JSON, or a hint image (PNG).")
     ] = None,
+    palette: Annotated[
+        Path | None, typer.Option(help='Colors by part name as JSON: {"hair": "#5a3825", "eyes": "#2e7d32"}.')
+    ] = None,
+    reference: Annotated[
+        Path | None, typer.Option(help="A colored picture of the same character (e.g. the previous frame).")
+    ] = None,
     style: Annotated[
         str, typer.Option(help="flat: one color per region; shaded: keep the model's shading in regions.")
     ] = "flat",
 ) -> None:
     """Colorize one line drawing: hinted regions take exactly their hint color, the model fills the rest."""
-    from workers.manifest import STYLES
     from workers.submit import submit_colorize
 
-    if style not in STYLES:
-        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
-    ctx = _ctx()
-    spec = _drawing_spec(line, hints)
-    spec.style = style
+    ctx = context()
+    spec = _drawing_spec(line, hints=hints, palette=palette, reference=reference, style=style)
     job_id = submit_colorize(ctx, spec)
     with runner.worker_available(ctx):
         (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
@@ -130,7 +140,7 @@ def colorize(
 
 
 @app.command()
-@_friendly
+@friendly
 def blockify(
     colored: Annotated[
         Path | None, typer.Argument(help="A colored image to split into flat color blocks.")
@@ -149,7 +159,7 @@ def blockify(
         raise BadInput("give either a COLORED image or --revision ID.")
     if colored is not None and not colored.is_file():
         raise BadInput(f"image {str(colored)!r} does not exist.")
-    ctx = _ctx()
+    ctx = context()
     if colored is not None:
         job_id = submit_blockify(ctx, image=colored.read_bytes(), name=colored.name)
     else:
@@ -163,7 +173,7 @@ def blockify(
 
 
 @app.command()
-@_friendly
+@friendly
 def recolor(
     revision_id: Annotated[int, typer.Argument(help="The revision to recolor.")],
     out: Annotated[
@@ -192,7 +202,7 @@ def recolor(
         raise BadInput(f"edit image {str(edit_image)!r} does not exist.")
     if not edits and not points and edit_image is None:
         raise BadInput("recolor needs at least one --set BLOCK_ID=#RRGGBB, --at X,Y=#RRGGBB or --edit-image.")
-    ctx = _ctx()
+    ctx = context()
     job_id = submit_recolor(
         ctx,
         revision_id=revision_id,
@@ -217,13 +227,13 @@ def recolor(
 
 
 @app.command()
-@_friendly
+@friendly
 def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make again.")]) -> None:
     """Run a revision's job again from its recorded inputs and say whether the result is bit-identical."""
     from db.models import Revision
     from workers.submit import submit_rerun
 
-    ctx = _ctx()
+    ctx = context()
     job_id = submit_rerun(ctx, revision_id)
     with runner.worker_available(ctx):
         (job,) = runner.wait_jobs(ctx, [job_id], label=f"re-running revision {revision_id}")
@@ -246,7 +256,7 @@ def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make 
 
 
 @app.command()
-@_friendly
+@friendly
 def submit(
     manifest: Annotated[
         Path, typer.Argument(help="Batch manifest (YAML or JSON): drawings with line, character, hints.")
@@ -259,7 +269,7 @@ def submit(
     """Submit a batch: rows first, then one queued job per drawing."""
     from workers.submit import submit_manifest
 
-    ctx = _ctx()
+    ctx = context()
     batch_id = submit_manifest(ctx, manifest, submitted_by=by)
     console.print(f"batch {batch_id} submitted; `tint status {batch_id}` shows progress")
     if wait:
@@ -270,14 +280,14 @@ def submit(
 
 
 @app.command()
-@_friendly
+@friendly
 def status(
     batch: Annotated[int | None, typer.Argument(help="Batch id; all recent batches when left out.")] = None,
 ) -> None:
     """Job counts per state for a batch, and each failed job's error."""
     from rich.table import Table
 
-    ctx = _ctx()
+    ctx = context()
     with ctx.sessions() as session:
         if batch is None:
             batches = queries.list_batches(session)
@@ -301,10 +311,10 @@ def status(
 
 
 @app.command()
-@_friendly
+@friendly
 def history(drawing: Annotated[int, typer.Argument(help="Drawing id.")]) -> None:
     """A drawing's prompt history and its revisions, each with its parent."""
-    ctx = _ctx()
+    ctx = context()
     with ctx.sessions() as session:
         if queries.get_drawing(session, drawing) is None:
             raise BadInput(f"drawing {drawing} does not exist.")
@@ -324,72 +334,40 @@ def history(drawing: Annotated[int, typer.Argument(help="Drawing id.")]) -> None
 
 
 @app.command()
-def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "gpu,cpu",
-    concurrency: Annotated[int, typer.Option(help="Worker processes (1 per GPU).")] = 1,
-    pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
-    loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
-    hostname: Annotated[
-        str, typer.Option(help="Worker node name; unique per worker process on a host.")
-    ] = "",
-    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on this port (0: off).")] = 0,
+@friendly
+def parts(
+    line: Annotated[Path, typer.Argument(help="Line drawing to segment into parts.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for parts.png and parts.json.")] = Path(
+        "tint-out/parts"
+    ),
 ) -> None:
-    """Run a Celery worker for Tint's jobs (it also beats and reconciles stranded jobs)."""
-    import os
-    import tempfile
+    """Which part (hair, skin, eyes, top…) each region is predicted as: why a palette color went where."""
+    from rich.table import Table
 
-    if metrics_port and pool == "prefork" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Set before prometheus_client is imported: pool processes write samples the main process serves.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tint-metrics-")
-    import workers.embedded  # noqa: F401  (registers the heartbeat signals)
-    from workers import metrics
-    from workers.celery_app import app as celery_app
-    from workers.logs import configure_logging
-    from workers.settings import get_settings
+    from pipeline.images import decode_image, encode_png
+    from pipeline.models.parts import load_parts
+    from pipeline.prompts import drawing_regions, part_table, render_part_map
 
-    configure_logging(fmt=get_settings().log_format, level=loglevel)
-    if metrics_port:
-        metrics.serve_metrics(metrics_port)
-    extra = ["--hostname", hostname] if hostname else []
-    celery_app.worker_main(
-        [
-            "worker",
-            "-Q",
-            queues,
-            "-c",
-            str(concurrency),
-            "--pool",
-            pool,
-            "-l",
-            loglevel,
-            "--without-gossip",
-            "--without-mingle",
-            *extra,
-        ]
-    )
+    if not line.is_file():
+        raise BadInput(f"line drawing {str(line)!r} does not exist.")
+    settings = context().settings
+    drawing = decode_image(line.read_bytes(), name=line.name, max_pixels=settings.max_pixels)
+    regions = drawing_regions(drawing, gap_px=settings.gap_px, min_area=settings.min_area)
+    part_map = load_parts(None, device=settings.device).part_map(drawing)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "parts.png").write_bytes(encode_png(render_part_map(part_map, regions=regions)))
+    (out / "parts_pixels.png").write_bytes(encode_png(render_part_map(part_map)))
+    rows = part_table(regions, part_map)
+    runner.write_json(out / "parts.json", {"parts": rows})
+    table = Table("part", "regions", "pixels")
+    for row in rows:
+        table.add_row(row["part"], ", ".join(map(str, row["regions"])), str(row["pixels"]))
+    console.print(table)
+    console.print(f"part map → {out}/parts.png")
 
 
 @app.command()
-@_friendly
-def reconcile() -> None:
-    """Re-enqueue jobs left queued or running past their deadline."""
-    from workers.submit import reconcile as reconcile_jobs
-
-    console.print(f"re-enqueued {reconcile_jobs(_ctx())} jobs")
-
-
-@app.command()
-@_friendly
-def retry(job_id: Annotated[int, typer.Argument(help="A failed or cancelled job to run again.")]) -> None:
-    """Queue a failed job again."""
-    from workers.submit import retry_job
-
-    retry_job(_ctx(), job_id)
-    console.print(f"job {job_id} queued again")
-
-
-@app.command()
-@_friendly
+@friendly
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the demo's outputs.")] = Path(
         "tint-out/demo"
@@ -398,47 +376,8 @@ def demo(
     """Colorize the bundled sample characters, blockify them, recolor one block, write a contact sheet."""
     from studio.demo import run_demo
 
-    sheet = run_demo(_ctx(), out)
+    sheet = run_demo(context(), out)
     console.print(f"contact sheet: {sheet}")
-
-
-@app.command()
-@_friendly
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """Run the HTTP API and the review page (/review); on the embedded default its worker runs in-process."""
-    from studio.api.tokens import serve as serve_api
-
-    console.print(f"Tint API and review page on http://{host}:{port}/review (Ctrl+C stops)")
-    serve_api(_ctx(), host=host, port=port)
-
-
-@token_app.command("create")
-@_friendly
-def token_create(
-    name: Annotated[str, typer.Argument(help="Who or what uses the token (a person, a pipeline).")],
-    role: Annotated[str, typer.Option(help="submitter, lead or admin.")] = "submitter",
-) -> None:
-    """Create an API token and print it once (only its hash is stored)."""
-    from studio.api.tokens import issue_token
-
-    token_id, secret = issue_token(_ctx(), name=name, role=role)
-    err_console.print(f"token {token_id} ({role}) for {name!r}; it is shown only now:")
-    print(secret)
-
-
-@db_app.command("upgrade")
-@_friendly
-def db_upgrade() -> None:
-    """Bring the database schema to the latest migration."""
-    from db.session import upgrade
-    from workers.settings import get_settings
-
-    url = get_settings().database_url
-    upgrade(url)
-    console.print(f"database at {url.split('@')[-1]} is up to date")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m studio.cli`

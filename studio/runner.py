@@ -4,10 +4,12 @@ and write a finished job's assets to a folder."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -18,6 +20,8 @@ from workers.embedded import in_process_worker, worker_is_running
 from workers.submit import wait_for_job
 
 __all__ = [
+    "friendly",
+    "context",
     "console",
     "err_console",
     "JobFailed",
@@ -97,3 +101,23 @@ def job_seconds(job: Job) -> float | None:
     if job.finished_at and job.created_at:
         return round((job.finished_at - job.created_at).total_seconds(), 3)
     return None
+
+
+def friendly(fn):
+    """A TintError ends the command with one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TintError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def context():
+    from workers.context import get_context
+
+    return get_context()

@@ -34,6 +34,7 @@ class DrawingSpec:
     prompt_payload: dict
     hint_image: bytes | None
     style: str = "flat"
+    reference: bytes | None = None  # a colored picture of the character whose colors become hints
 
 
 def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
@@ -71,7 +72,26 @@ def read_hint_file(path: Path) -> tuple[dict, bytes | None]:
     return {}, data
 
 
-def _prompt_of(entry: dict, base: Path, index: int) -> tuple[str, dict, bytes | None]:
+def _palette_of(value: object, base: Path, index: int) -> dict:
+    """A palette given inline or as a JSON file name: {"hair": "#5a3825", ...}."""
+    if isinstance(value, str):
+        path = _safe_path(base, value, field="palette", index=index)
+        try:
+            value = json.loads(path.read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadManifest(f"drawing #{index}: palette file {path.name!r} is not JSON ({exc}).") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise BadManifest(
+            f'drawing #{index}: a palette maps part names to colors, e.g. {{"hair": "#5a3825"}}.'
+        )
+    return value
+
+
+def _prompt_of(
+    entry: dict, base: Path, index: int, *, palette: object = None
+) -> tuple[str, dict, bytes | None]:
     hints = entry.get("hints")
     payload: dict = {}
     hint_image = None
@@ -81,14 +101,27 @@ def _prompt_of(entry: dict, base: Path, index: int) -> tuple[str, dict, bytes | 
         except BadPrompt as exc:
             raise BadManifest(f"drawing #{index}: {exc}") from exc
     elif isinstance(hints, dict):
-        payload = hints
+        payload = dict(hints)
     elif hints is not None:
         raise BadManifest(f"drawing #{index}: 'hints' must be a JSON file name or an object.")
     if not isinstance(payload, dict):
         raise BadManifest(f"drawing #{index}: hints must be a JSON object with 'points' and/or 'strokes'.")
     if entry.get("hint_image") is not None:
         hint_image = _safe_path(base, entry["hint_image"], field="hint_image", index=index).read_bytes()
-    kind = "mixed" if payload and hint_image else "points" if payload else "image" if hint_image else "none"
+    palette = entry.get("palette", palette)
+    if palette is not None:
+        payload["palette"] = _palette_of(palette, base, index)
+    forms = [
+        name
+        for name, given in (
+            ("points", bool(set(payload) & {"points", "strokes"})),
+            ("image", hint_image is not None),
+            ("palette", "palette" in payload),
+            ("reference", entry.get("reference") is not None),
+        )
+        if given
+    ]
+    kind = forms[0] if len(forms) == 1 else "mixed" if forms else "none"
     return kind, payload, hint_image
 
 
@@ -111,6 +144,9 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("drawings"), list) or not doc["drawings"]:
         raise BadManifest(f"manifest {path.name!r} needs a non-empty 'drawings' list.")
     base = path.parent
+    characters = doc.get("characters") or {}  # per-character defaults, e.g. {"hero": {"palette": {...}}}
+    if not isinstance(characters, dict):
+        raise BadManifest(f"manifest {path.name!r}: 'characters' must map character names to settings.")
     specs: list[DrawingSpec] = []
     seen: set[str] = set()
     for index, entry in enumerate(doc["drawings"], start=1):
@@ -121,20 +157,27 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
         if name in seen:
             raise BadManifest(f"drawing #{index}: name {name!r} appears twice; names in a batch are unique.")
         seen.add(name)
-        kind, payload, hint_image = _prompt_of(entry, base, index)
+        character = str(entry.get("character", ""))
+        defaults = characters.get(character)
+        palette = defaults.get("palette") if isinstance(defaults, dict) else None
+        kind, payload, hint_image = _prompt_of(entry, base, index, palette=palette)
+        reference = None
+        if entry.get("reference") is not None:
+            reference = _safe_path(base, entry["reference"], field="reference", index=index).read_bytes()
         style = entry.get("style", "flat")
         if style not in STYLES:
             raise BadManifest(f"drawing #{index}: style {style!r} is not one of {', '.join(STYLES)}.")
         specs.append(
             DrawingSpec(
                 name=name,
-                character=str(entry.get("character", "")),
+                character=character,
                 view=str(entry.get("view", "")),
                 line=line_path.read_bytes(),
                 prompt_kind=kind,
                 prompt_payload=payload,
                 hint_image=hint_image,
                 style=style,
+                reference=reference,
             )
         )
     return doc, specs

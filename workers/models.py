@@ -9,7 +9,7 @@ from typing import Any
 from workers.context import get_context
 from workers.metrics import time_model_load
 
-__all__ = ["colorizer", "partition"]
+__all__ = ["colorizer", "partition", "parts"]
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[int, Any]] = {}
@@ -52,3 +52,10 @@ def partition() -> Any:
         return partition_model.load(partition_model.DEFAULT_WEIGHTS.read_bytes(), device=device)
 
     return _once("partition", load)
+
+
+def parts() -> Any:
+    """This process's part segmentation model (palette prompts), on TINT_DEVICE."""
+    from pipeline.models.parts import load_parts
+
+    return _once("parts", lambda device: load_parts(None, device=device))

@@ -61,6 +61,10 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
     hint_sha = None
     if spec.hint_image is not None:
         hint_sha = _put_asset(ctx, session, spec.hint_image, media_type=_media_type(spec.hint_image))
+    payload = spec.prompt_payload
+    if spec.reference is not None:
+        reference_sha = _put_asset(ctx, session, spec.reference, media_type=_media_type(spec.reference))
+        payload = {**payload, "reference": {"asset": reference_sha}}
     drawing = queries.create_drawing(
         session,
         batch_id=batch_id,
@@ -71,7 +75,7 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
     )
     session.flush()
     prompt = queries.create_prompt(
-        session, drawing_id=drawing.id, kind=spec.prompt_kind, payload=spec.prompt_payload, hint_sha=hint_sha
+        session, drawing_id=drawing.id, kind=spec.prompt_kind, payload=payload, hint_sha=hint_sha
     )
     session.flush()
     return job_queries.create_job(
@@ -167,6 +171,10 @@ def submit_manifest(
         if spec.hint_image is not None:
             hint_sha = sha256_hex(spec.hint_image)
             blobs[hint_sha] = spec.hint_image
+        payload = spec.prompt_payload
+        if spec.reference is not None:
+            blobs[sha256_hex(spec.reference)] = spec.reference
+            payload = {**payload, "reference": {"asset": sha256_hex(spec.reference)}}
         entries.append(
             {
                 "name": spec.name,
@@ -174,7 +182,7 @@ def submit_manifest(
                 "view": spec.view,
                 "line_sha": line_sha,
                 "prompt_kind": spec.prompt_kind,
-                "payload": spec.prompt_payload,
+                "payload": payload,
                 "hint_sha": hint_sha,
                 "params": {"style": spec.style},
             }

@@ -20,8 +20,9 @@ import workers.embedded  # noqa: F401  (worker signals: heartbeat, fresh connect
 import workers.logs  # noqa: F401  (job, batch and drawing ids on every log record)
 import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
-from pipeline.hints import hints_from_json, parse_color
+from pipeline.hints import hints_from_json, merge_hints, parse_color
 from pipeline.images import decode_image, decode_label_map
+from pipeline.prompts import drawing_regions, palette_hints, reference_hints
 from pipeline.recolor import collect_edits
 from workers import jobs, models
 from workers.celery_app import app
@@ -120,13 +121,38 @@ def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
     }
 
 
+def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tuple[dict, dict]:
+    """Hint points implied by a palette by part name and/or a colored reference picture, and a report."""
+    regions = drawing_regions(drawing, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area)
+    points: list[dict] = []
+    report: dict = {}
+    reference = job.prompt_payload.get("reference")
+    if reference:
+        data = ctx.storage.get(reference["asset"])
+        image = _over_white(decode_image(data, name="reference picture", max_pixels=ctx.settings.max_pixels))
+        derived, matches = reference_hints(image, regions=regions)
+        points += derived["points"]
+        report["reference_matches"] = matches
+    palette = job.prompt_payload.get("palette")
+    if palette:
+        part_map = models.parts().part_map(drawing)
+        derived, parts_report = palette_hints(palette, regions=regions, part_map=part_map)
+        points += derived["points"]  # later points win a region: the palette overrides the reference
+        report["parts"] = parts_report
+    return {"points": points}, report
+
+
 def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     """Colorize the job's drawing with its prompt and record a revision."""
     timings: dict[str, float] = {}
     drawing = _read_drawing(ctx, job.line_sha, name=job.drawing_name, timings=timings)
-    hints = _timed(
-        timings, "hints", jobs.load_hints, ctx, job, width=drawing.shape[1], height=drawing.shape[0]
-    )
+    height, width = drawing.shape[:2]
+    hints = _timed(timings, "hints", jobs.load_hints, ctx, job, width=width, height=height)
+    prompt_report: dict = {}
+    if "palette" in job.prompt_payload or "reference" in job.prompt_payload:
+        derived, prompt_report = _timed(timings, "prompt", _named_prompt, ctx, job, drawing)
+        # The user's own points, strokes and hint image win over what a palette or reference implies.
+        hints = merge_hints(hints_from_json(derived, width=width, height=height), hints)
     style = job.params.get("style", "flat")
     result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, style=style)
     revision = {
@@ -140,7 +166,8 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "proof": result.proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
-    jobs.finish(ctx, job.id, stored=stored, result=_summary(result, stored, timings), revision=revision)
+    summary = {**_summary(result, stored, timings), **_json_safe(prompt_report)}
+    jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision)
 
 
 def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
@@ -175,6 +202,11 @@ def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
         "model_versions": {"partition": model.version if model is not None else "revision-regions"},
     }
     jobs.finish(ctx, job.id, stored=stored, result=summary)
+
+
+def _json_safe(value: object) -> dict:
+    """`value` with dict keys as strings and numpy numbers as Python numbers (for JSON columns)."""
+    return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
 def _over_white(rgba: np.ndarray) -> np.ndarray:
