@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 import pytest
 import redis
 import sqlalchemy as sa
+
+from tests.workers import harness
 
 pytestmark = pytest.mark.services
 
@@ -54,49 +54,17 @@ def _manifest(data_dir: Path, folder: Path) -> Path:
     return path
 
 
-def _env(postgres_url: str, redis_url: str, s3_endpoint: str, bucket: str, home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "TINT_HOME": str(home),
-            "TINT_DATABASE_URL": postgres_url,
-            "TINT_BROKER_URL": redis_url,
-            "TINT_STORAGE_URL": f"s3://{bucket}",
-            "TINT_S3_ENDPOINT": s3_endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    )
-    return env
-
-
-def _tint(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "studio.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-def _wait_batch(engine: sa.Engine, batch_id: int, *, timeout_s: float = 120) -> dict[str, int]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with engine.connect() as conn:
-            counts = dict(
-                conn.execute(
-                    sa.text("SELECT state, count(*) FROM job WHERE batch_id = :b GROUP BY state"),
-                    {"b": batch_id},
-                ).all()
-            )
-        if set(counts) <= {"done", "failed"} or time.monotonic() > deadline:
-            return counts
-        time.sleep(0.3)
-
-
 @pytest.fixture
 def worker_env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path):
     redis.Redis.from_url(redis_url).flushdb()
-    env = _env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path / "home")
-    upgrade = _tint("db", "upgrade", env=env)
+    env = harness.service_env(
+        postgres_url=postgres_url,
+        redis_url=redis_url,
+        s3_endpoint=s3_endpoint,
+        bucket=s3_bucket,
+        home=tmp_path / "home",
+    )
+    upgrade = harness.tint("db", "upgrade", env=env)
     assert upgrade.returncode == 0, upgrade.stderr
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -117,12 +85,12 @@ def test_batch_on_real_services_ends_done_or_failed_with_reason(
     folder = tmp_path / "batch"
     folder.mkdir()
     manifest = _manifest(data_dir, folder)
-    submitted = _tint("submit", str(manifest), env=worker_env)
+    submitted = harness.tint("submit", str(manifest), env=worker_env)
     assert submitted.returncode == 0, submitted.stderr
     engine = sa.create_engine(postgres_url)
     with engine.connect() as conn:
         batch_id = conn.execute(sa.text("SELECT max(id) FROM batch")).scalar_one()
-    counts = _wait_batch(engine, batch_id)
+    counts = harness.wait_batch(engine, batch_id)
     assert counts == {"done": GOOD, "failed": 4}, counts
 
     with engine.connect() as conn:
@@ -159,9 +127,9 @@ def test_batch_on_real_services_ends_done_or_failed_with_reason(
         assert {"colored", "flats", "lines", "regions"} <= set(assets)
         assert set(assets.values()) <= keys
 
-    again = _tint("submit", str(manifest), env=worker_env)
+    again = harness.tint("submit", str(manifest), env=worker_env)
     assert again.returncode == 0, again.stderr
-    counts = _wait_batch(engine, batch_id + 1)
+    counts = harness.wait_batch(engine, batch_id + 1)
     assert counts == {"done": GOOD, "failed": 4}, counts
     keys_after = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket).get("Contents", [])}
     with engine.connect() as conn:
