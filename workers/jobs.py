@@ -18,13 +18,24 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from db import job_queries, queries
-from db.models import Asset, Drawing, Job, Prompt, Revision
+from db.models import Drawing, Job, Prompt, Revision
 from pipeline.errors import NotFound, Transient
 from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
 from pipeline.images import decode_image, encode_png
 from workers.context import Context
 
-__all__ = ["JobInputs", "Stored", "session_scope", "start", "fail", "load_hints", "store_arrays", "finish"]
+__all__ = [
+    "JobInputs",
+    "Stored",
+    "session_scope",
+    "start",
+    "fail",
+    "load_hints",
+    "load_revision",
+    "store_arrays",
+    "store_json",
+    "finish",
+]
 
 WRITE_THREADS = 4  # a job writes 4 outputs; one thread each
 
@@ -211,8 +222,3 @@ def finish(
             revision = {**revision, "prompt_id": prompt.id}
         rev = job_queries.finish_job(session, job_id, result=result, revision=revision)
         return rev.id if rev is not None else None
-
-
-def asset_exists(session: Session, sha: str) -> bool:
-    """True when an asset row with this hash is recorded."""
-    return session.get(Asset, sha) is not None
