@@ -39,9 +39,6 @@ __all__ = [
     "color_regions",
     "reference_hints",
     "drawing_regions",
-    "PART_COLORS",
-    "render_part_map",
-    "part_table",
 ]
 
 Color = tuple[int, int, int]
@@ -73,48 +70,6 @@ def drawing_regions(
     """The region map colorize will find for this drawing with the same settings (hints land on it)."""
     found = extract_lines(as_rgba(drawing), line_threshold=line_threshold)
     return find_regions(found.mask, gap_px=gap_px, min_area=min_area)
-
-
-# display colors of `render_part_map` (`tint parts`), one per PART_NAMES entry
-PART_COLORS: tuple[Color, ...] = (
-    (255, 255, 255),
-    (244, 194, 160),
-    (120, 72, 40),
-    (40, 150, 60),
-    (200, 220, 255),
-    (220, 40, 60),
-    (50, 90, 200),
-    (90, 60, 140),
-    (60, 60, 60),
-    (240, 190, 20),
-)
-
-
-def render_part_map(part_map: np.ndarray, *, regions: np.ndarray | None = None) -> np.ndarray:
-    """(H, W, 3) uint8 picture of a part map in PART_COLORS; with regions, each region in its voted part
-    and line pixels (0) black, i.e. what a palette will color."""
-    table = np.asarray(PART_COLORS, np.uint8)
-    if regions is None:
-        return table[np.asarray(part_map)]
-    parts = region_parts(regions, part_map)
-    lut = np.zeros(int(regions.max(initial=0)) + 1, np.int64)
-    for rid, k in parts.items():
-        lut[rid] = k
-    out = table[lut[regions]]
-    out[regions == 0] = 0
-    return out
-
-
-def part_table(regions: np.ndarray, part_map: np.ndarray) -> list[dict]:
-    """One row per part present: {"part", "regions" (ids), "pixels"}, by voted region part."""
-    parts = region_parts(regions, part_map)
-    area = np.bincount(np.asarray(regions).ravel())
-    rows = []
-    for k, name in enumerate(PART_NAMES):
-        rids = sorted(rid for rid, p in parts.items() if p == k)
-        if rids:
-            rows.append({"part": name, "regions": rids, "pixels": int(area[rids].sum())})
-    return rows
 
 
 def part_index(name: str) -> int:

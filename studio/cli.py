@@ -345,8 +345,8 @@ def parts(
     from rich.table import Table
 
     from pipeline.images import decode_image, encode_png
-    from pipeline.models.parts import load_parts
-    from pipeline.prompts import drawing_regions, part_table, render_part_map
+    from pipeline.models.parts import load_parts, part_table, render_part_map
+    from pipeline.prompts import drawing_regions
 
     if not line.is_file():
         raise BadInput(f"line drawing {str(line)!r} does not exist.")

@@ -53,22 +53,7 @@ def colorizer(
         device=device,
         data=str(data or DEFAULT_DATA),
     )
-    columns = (
-        TextColumn("colorizer"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("train", total=steps)
-        result = train_colorizer(
-            cfg, log=bar.console.print, progress=lambda step, total: bar.update(task, completed=step)
-        )
-    typer.echo(
-        f"done: {result.steps} steps in {result.seconds:.0f} s ({result.stopped}); "
-        f"train {result.train_loss:.4f}, val {result.val_loss:.4f}; weights {result.weights}"
-    )
+    _train_with_progress("colorizer", train_colorizer, cfg, steps=steps)
 
 
 @train_app.command("partition")
@@ -130,8 +115,13 @@ def parts(
         threads=threads,
         device=device,
     )
+    _train_with_progress("parts", train_parts, cfg, steps=steps)
+
+
+def _train_with_progress(name: str, train, cfg, *, steps: int) -> None:
+    """Run a training function with a rich progress bar and print its one-line summary."""
     columns = (
-        TextColumn("parts"),
+        TextColumn(name),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -139,7 +129,7 @@ def parts(
     )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("train", total=steps)
-        result = train_parts(
+        result = train(
             cfg, log=bar.console.print, progress=lambda step, total: bar.update(task, completed=step)
         )
     typer.echo(

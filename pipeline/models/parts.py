@@ -6,6 +6,7 @@ resolution (space-to-depth, as the colorizer) with a global-average branch at th
 one logit per part of `PART_NAMES` for every pixel. `PartsModel.part_map` gives the (H, W) argmax at the
 drawing's size; `region_parts` gives each region the part most of its pixels are predicted as.
 Weights live in safetensors with the config in the metadata, so `load_parts(path)` rebuilds the net.
+`render_part_map` and `part_table` show a part map to a person (`tint parts`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from torch import nn
 from pipeline.models.colorizer import ConvBlock, Up, _fuse_batchnorm, ink_of, resolve_device
 
 __all__ = [
+    "PART_COLORS",
+    "render_part_map",
+    "part_table",
     "PART_NAMES",
     "PartsConfig",
     "PartsNet",
@@ -177,3 +181,45 @@ def load_parts(path: str | Path | None = None, *, device: str = "auto") -> Parts
     net.load_state_dict(state)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return PartsModel(net, device=resolve_device(device), version=f"parts-{digest}")
+
+
+# display colors of `render_part_map` (`tint parts`), one per PART_NAMES entry
+PART_COLORS: tuple[tuple[int, int, int], ...] = (
+    (255, 255, 255),
+    (244, 194, 160),
+    (120, 72, 40),
+    (40, 150, 60),
+    (200, 220, 255),
+    (220, 40, 60),
+    (50, 90, 200),
+    (90, 60, 140),
+    (60, 60, 60),
+    (240, 190, 20),
+)
+
+
+def render_part_map(part_map: np.ndarray, *, regions: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 picture of a part map in PART_COLORS; with regions, each region in its voted part
+    and line pixels (0) black, i.e. what a palette will color."""
+    table = np.asarray(PART_COLORS, np.uint8)
+    if regions is None:
+        return table[np.asarray(part_map)]
+    parts = region_parts(regions, part_map)
+    lut = np.zeros(int(regions.max(initial=0)) + 1, np.int64)
+    for rid, k in parts.items():
+        lut[rid] = k
+    out = table[lut[regions]]
+    out[regions == 0] = 0
+    return out
+
+
+def part_table(regions: np.ndarray, part_map: np.ndarray) -> list[dict]:
+    """One row per part present: {"part", "regions" (ids), "pixels"}, by voted region part."""
+    parts = region_parts(regions, part_map)
+    area = np.bincount(np.asarray(regions).ravel())
+    rows = []
+    for k, name in enumerate(PART_NAMES):
+        rids = sorted(rid for rid, p in parts.items() if p == k)
+        if rids:
+            rows.append({"part": name, "regions": rids, "pixels": int(area[rids].sum())})
+    return rows

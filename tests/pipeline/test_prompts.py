@@ -131,7 +131,7 @@ def test_color_regions_split_colors_and_drop_ink() -> None:
 
 
 def test_part_rendering_and_table() -> None:
-    from pipeline.prompts import PART_COLORS, part_table, render_part_map
+    from pipeline.models.parts import PART_COLORS, part_table, render_part_map
 
     c = make_character(seed=41)
     regions = _regions(c.drawing)
