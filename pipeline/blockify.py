@@ -6,8 +6,8 @@ Three ways to find blocks:
    color; a shaded region stays one block);
 2. for any colored image, with the partition model (`pipeline.models.partition`): its boundary map is
    thresholded, the connected pieces of the inside are block cores, boundary pixels go to the nearest core,
-   specks merge into a neighbour, neighbours of one color with an open seam merge (`merge_equal_blocks`);
-   block color is the mean image color over the block's core pixels (see `blocks_from_maps`);
+   specks merge into a neighbour, neighbours of one color with an open seam merge (`merge_equal_blocks`),
+   and on a flat-colored image blocks split along exact color edges (`split_flat_pieces`); block color is the mean image color over the block's core pixels (see `blocks_from_maps`);
 3. without a model: 4-connected components of exactly equal color, specks merged (a baseline, and the
    fallback when no model is given).
 """
@@ -30,6 +30,7 @@ __all__ = [
     "block_table_json",
     "blocks_from_maps",
     "merge_equal_blocks",
+    "split_flat_pieces",
     "equal_color_components",
     "inner_distance",
 ]
@@ -262,6 +263,39 @@ def merge_equal_blocks(
     return number_in_reading_order(mapping[labels])
 
 
+def split_flat_pieces(
+    labels: np.ndarray, *, rgb: np.ndarray, core: np.ndarray, min_share: float = 0.95, min_frac: float = 0.0005
+) -> np.ndarray:
+    """Split model blocks along exact color edges when the image is flat-colored (returns relabelled map).
+
+    On a flat image two regions of different flat colors are two blocks even where no line divides them;
+    the boundary model, trained to ignore shading, can miss that. The image counts as flat when at least
+    min_share of the core pixels lie in exact-color pieces holding min_frac of the image's pixels in core;
+    a block holding two or more such pieces is split, its other pixels going to the nearest piece.
+    Noisy or JPEG images have no such pieces, so they pass through unchanged. Thresholds: train split.
+    """
+    pieces = equal_color_components(rgb)
+    count = int(pieces.max(initial=0)) + 1
+    in_core = np.bincount(pieces[core], minlength=count)
+    big = core & (in_core[pieces] >= max(8, int(min_frac * labels.size)))
+    if big.sum() < min_share * max(int(core.sum()), 1):
+        return labels
+    pairs = np.unique(labels[big].astype(np.int64) * count + pieces[big])
+    owners, per_block = np.unique(pairs // count, return_counts=True)
+    out, next_id = labels.copy(), int(labels.max(initial=0)) + 1
+    boxes = bounding_boxes(labels, count=next_id - 1)
+    for block in owners[per_block >= 2]:
+        x0, y0, x1, y1 = (int(v) for v in boxes[block])
+        inside = labels[y0 : y1 + 1, x0 : x1 + 1] == block
+        seeds = big[y0 : y1 + 1, x0 : x1 + 1] & inside
+        _, piece_of = np.unique(pieces[y0 : y1 + 1, x0 : x1 + 1][seeds], return_inverse=True)
+        cores = np.zeros(inside.shape, np.int32)
+        cores[seeds] = piece_of + next_id
+        out[y0 : y1 + 1, x0 : x1 + 1][inside] = _nearest(cores)[inside]
+        next_id += int(piece_of.max()) + 1
+    return number_in_reading_order(merge_specks(out, min_area=8, zero_is_line=False))
+
+
 def blockify(
     colored: np.ndarray,
     *,
@@ -302,7 +336,8 @@ def blockify(
         colors = _core_colors(rgb, labels=labels, core=core)
         if merge_delta_e > 0:
             labels = merge_equal_blocks(labels, rgb=rgb, colors=colors, max_delta_e=merge_delta_e)
-            colors = _core_colors(rgb, labels=labels, core=core)
+        labels = split_flat_pieces(labels, rgb=rgb, core=core)
+        colors = _core_colors(rgb, labels=labels, core=core)
         dist = inner_distance(labels)
         table = _table(labels, colors=colors, point_labels=labels, dist=dist)
         return BlockifyResult(blocks=colors[labels], labels=labels, table=table, sample_mask=None)

@@ -92,3 +92,26 @@ def test_same_colored_blocks_merge_only_across_an_open_seam():
     assert merge_equal_blocks(labels, rgb=rgb, colors=colors).max() == 1  # no line: one block
     rgb[:, 18:22] = 0  # a line along the seam: two white regions stay apart
     assert merge_equal_blocks(labels, rgb=rgb, colors=colors).max() == 2
+
+
+def test_flat_image_blocks_split_along_exact_color_edges_without_a_line():
+    from pipeline.blockify import split_flat_pieces
+
+    rgb = np.full((40, 60, 3), 250, np.uint8)
+    rgb[:, 30:] = (40, 120, 200)  # two flat colors meet with no line between them
+    labels = np.ones((40, 60), np.int32)  # ...but the model saw one block
+    core = np.ones((40, 60), bool)
+    split = split_flat_pieces(labels, rgb=rgb, core=core)
+    assert split.max() == 2 and split[20, 10] != split[20, 50]
+    assert (split[:, :30] == split[0, 0]).all() and (split[:, 30:] == split[0, 59]).all()
+
+
+def test_noisy_image_blocks_are_not_split_by_exact_colors():
+    from pipeline.blockify import split_flat_pieces
+
+    rng = np.random.default_rng(3)
+    rgb = np.full((40, 60, 3), 250, np.uint8)
+    rgb[:, 30:] = (40, 120, 200)
+    rgb = np.clip(rgb.astype(int) + rng.integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
+    labels = np.ones((40, 60), np.int32)
+    assert split_flat_pieces(labels, rgb=rgb, core=np.ones((40, 60), bool)).max() == 1
