@@ -7,7 +7,8 @@ Three ways to find blocks:
 2. for any colored image, with the partition model (`pipeline.models.partition`): its boundary map is
    thresholded, the connected pieces of the inside are block cores, boundary pixels go to the nearest core,
    specks merge into a neighbour, neighbours of one color with an open seam merge (`merge_equal_blocks`),
-   and on a flat-colored image blocks split along exact color edges (`split_flat_pieces`); block color is the mean image color over the block's core pixels (see `blocks_from_maps`);
+   and on a flat-colored image blocks split along exact color edges (`split_flat_pieces`); block color
+   is the mean image color over the block's core pixels (see `blocks_from_maps`);
 3. without a model: 4-connected components of exactly equal color, specks merged (a baseline, and the
    fallback when no model is given).
 """
@@ -264,7 +265,12 @@ def merge_equal_blocks(
 
 
 def split_flat_pieces(
-    labels: np.ndarray, *, rgb: np.ndarray, core: np.ndarray, min_share: float = 0.95, min_frac: float = 0.0005
+    labels: np.ndarray,
+    *,
+    rgb: np.ndarray,
+    core: np.ndarray,
+    min_share: float = 0.95,
+    min_frac: float = 0.0005,
 ) -> np.ndarray:
     """Split model blocks along exact color edges when the image is flat-colored (returns relabelled map).
 
