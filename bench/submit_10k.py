@@ -94,7 +94,7 @@ STEPS = (
     ("workers.submit", "read_manifest", "read manifest and files"),
     ("workers.submit", "_store_blobs", "S3 asset writes (distinct files, concurrent)"),
     ("db.queries", "add_assets", "INSERT assets"),
-    ("db.queries", "create_drawing_jobs", "INSERT drawings, prompts, jobs"),
+    ("db.job_queries", "create_drawing_jobs", "INSERT drawings, prompts, jobs"),
     ("workers.submit", "enqueue", "enqueue (one message per job)"),
 )
 

@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,13 +46,9 @@ from real_services import (  # noqa: E402
     real_services,
     service_env,
 )
+from throughput_report import print_report  # noqa: E402
 
 __all__ = ["main", "install_probes"]
-
-STAGE_ORDER = ("claim", "fetch", "decode", "hints", "lines", "regions", "fill", "model", "proof", "encode")
-STAGE_TAIL = ("store", "record")
-# The stages `pipeline.colorize` times itself; their sum is the job's colorize call.
-PIPELINE_STAGES = ("lines", "regions", "fill", "model", "proof")
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -222,13 +217,16 @@ def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
     return {"rows": _job_rows(ctx, batch_id), "probes": read_probes(probes), "wall": wall, "workers": 1}
 
 
-def _start_workers(services: Services, bucket: str, count: int, probes: Path, logs: Path) -> list:
+def _start_workers(
+    services: Services, bucket: str, count: int, probes: Path, logs: Path, *, batch: int = 1
+) -> list:
     env = service_env(services, bucket=bucket, TINT_LOG_LEVEL="WARNING")
     procs = []
     for index in range(count):
         out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
         shim = [sys.executable, __file__, "--worker-shim", str(probes), "--"]
         args = "worker --queues gpu,cpu --pool prefork --concurrency 1 --loglevel WARNING".split()
+        args += ["--batch", str(batch)]  # > 1: task threads sharing the model's forward passes
         args += ["--hostname", f"bench{index}@%h"]  # one name per process: the bench waits for each heartbeat
         procs.append(
             (
@@ -249,14 +247,17 @@ def _wait(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None
         time.sleep(0.2)
 
 
-def run_workers(services: Services, manifest: Path, count: int, probes: Path, logs: Path) -> dict:
-    """A batch through `count` `tint worker` processes, started and beating before it is submitted."""
+def run_workers(
+    services: Services, manifest: Path, count: int, probes: Path, logs: Path, *, batch: int = 1
+) -> dict:
+    """A batch through `count` `tint worker` processes (each with `--batch`), started and beating before
+    it is submitted."""
     from db import job_queries
     from workers.submit import submit_manifest
 
     bucket = new_bucket(services)
     ctx = _context(services, bucket)
-    procs = _start_workers(services, bucket, count, probes, logs)
+    procs = _start_workers(services, bucket, count, probes, logs, batch=batch)
     try:
         with ctx.sessions() as session:
             known = {w.name for w in job_queries.live_workers(session, within_s=3600)}
@@ -291,83 +292,6 @@ def run_workers(services: Services, manifest: Path, count: int, probes: Path, lo
     }
 
 
-# --- report ---------------------------------------------------------------------------------------
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def stage_times(run: dict) -> dict[str, list[float]]:
-    """stage -> ms per job, from the jobs' timings and the probes."""
-    stages: dict[str, list[float]] = {}
-    for row in run["rows"]:
-        if row.state != "done":
-            continue
-        timings = dict((row.result or {}).get("timings", {}))
-        timings["colorize (sum)"] = sum(timings.get(s, 0.0) for s in PIPELINE_STAGES)
-        timings.update({k: v for k, v in run["probes"].get(row.id, {}).items() if k in ("claim", "record")})
-        probe = run["probes"].get(row.id, {})
-        if "t_claim" in probe and "t_done" in probe:
-            timings["task total"] = (probe["t_done"] - probe["t_claim"]) * 1000
-        for stage, ms in timings.items():
-            stages.setdefault(stage, []).append(float(ms))
-    return stages
-
-
-def end_to_end(run: dict) -> tuple[float, float]:
-    """(wall seconds from first claim to last finish, ms per job per worker process)."""
-    probes = [run["probes"][row.id] for row in run["rows"] if row.id in run["probes"]]
-    if "wall" in run:
-        wall = run["wall"]
-    else:
-        wall = max(p["t_done"] for p in probes if "t_done" in p) - min(p["t_claim"] for p in probes)
-    return wall, wall * 1000 * run["workers"] / len(run["rows"])
-
-
-def print_report(pipeline_ms: list[float], runs: dict[str, dict]) -> None:
-    names = list(runs)
-    stages = {name: stage_times(run) for name, run in runs.items()}
-    seen = {s for per in stages.values() for s in per}
-    order = [s for s in STAGE_ORDER if s in seen]
-    order += sorted(seen - set(STAGE_ORDER) - set(STAGE_TAIL) - {"colorize (sum)", "task total"})
-    order += [s for s in (*STAGE_TAIL, "colorize (sum)", "task total") if s in seen]
-    print("\nper stage, ms: median / p95")
-    header = f"| {'stage':<14} | {'pipeline only':>15} | " + " | ".join(f"{n:>17}" for n in names) + " |"
-    print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-
-    def cell(values: list[float] | None, width: int) -> str:
-        return (
-            f"{statistics.median(values):7.1f} / {_pct(values, 0.95):7.1f}".rjust(width)
-            if values
-            else ("—".rjust(width))
-        )
-
-    for stage in order:
-        first = cell(pipeline_ms, 15) if stage == "colorize (sum)" else "".rjust(15)
-        print(
-            f"| {stage:<14} | {first} | " + " | ".join(cell(stages[n].get(stage), 17) for n in names) + " |"
-        )
-
-    base = statistics.fmean(pipeline_ms)
-    print("\nend to end")
-    print("| run | workers | jobs | done | wall s | jobs/s | ms per job per worker | ratio to pipeline |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(
-        f"| pipeline only | 1 | {len(pipeline_ms)} | {len(pipeline_ms)} | {sum(pipeline_ms) / 1000:.2f} | "
-        f"{1000 / base:.2f} | {base:.1f} | 1.00 |"
-    )
-    for name, run in runs.items():
-        wall, per_job = end_to_end(run)
-        done = sum(row.state == "done" for row in run["rows"])
-        print(
-            f"| {name} | {run['workers']} | {len(run['rows'])} | {done} | {wall:.2f} | "
-            f"{len(run['rows']) / wall:.2f} | {per_job:.1f} | {per_job / base:.2f} |"
-        )
-
-
 def _stop(signum: int, _frame: Any) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # so the workers and the S3 server are cleaned up
 
@@ -377,6 +301,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=30, help="colorize jobs per run (default 30)")
     parser.add_argument("--workers", default="1,2", help="worker process counts to run, comma-separated")
+    parser.add_argument(
+        "--batch", default="1,4", help="micro-batch sizes (`tint worker --batch`) per worker count"
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
@@ -398,10 +325,12 @@ def main() -> None:
             (tmp_path / "probes-direct").mkdir()
             runs["task, no broker"] = run_task_path(services, manifest, tmp_path / "probes-direct")
             for count in counts:
-                probes = tmp_path / f"probes-{count}"
-                probes.mkdir()
-                print(f"running {count} worker(s)…", flush=True)
-                runs[f"{count} worker(s)"] = run_workers(services, manifest, count, probes, tmp_path)
+                for batch in [int(b) for b in args.batch.split(",") if b]:
+                    name = f"{count} worker(s)" + (f", batch {batch}" if batch > 1 else "")
+                    probes = tmp_path / f"probes-{count}-{batch}"
+                    probes.mkdir()
+                    print(f"running {name}…", flush=True)
+                    runs[name] = run_workers(services, manifest, count, probes, tmp_path, batch=batch)
             print_report(pipeline_ms, runs)
             for name, run in runs.items():
                 if "submit" in run:

@@ -28,10 +28,25 @@ def worker(
         str, typer.Option(help="Worker node name; unique per worker process on a host.")
     ] = "",
     metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on this port (0: off).")] = 0,
+    batch: Annotated[
+        int,
+        typer.Option(
+            help="Micro-batch the model: run N task threads whose forward passes are shared "
+            "(sets --pool threads --concurrency N and TINT_BATCH_SIZE=N; 1: off)."
+        ),
+    ] = 0,
 ) -> None:
     """Run a Celery worker for Tint's jobs (it also beats and reconciles stranded jobs)."""
     import os
     import tempfile
+
+    if batch < 0:
+        raise typer.BadParameter(f"--batch must be 0 (use TINT_BATCH_SIZE) or more, got {batch}")
+    if batch == 0:
+        batch = int(os.environ.get("TINT_BATCH_SIZE", "1") or 1)
+    if batch > 1:
+        pool, concurrency = "threads", batch
+    os.environ["TINT_BATCH_SIZE"] = str(max(batch, 1))
 
     if metrics_port and pool == "prefork" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Set before prometheus_client is imported: pool processes write samples the main process serves.

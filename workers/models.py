@@ -6,8 +6,9 @@ import os
 import threading
 from typing import Any
 
+from workers.batching import MicroBatcher
 from workers.context import get_context
-from workers.metrics import time_model_load
+from workers.metrics import observe_batch, time_model_load
 
 __all__ = ["colorizer", "partition", "parts"]
 
@@ -37,10 +38,23 @@ def _once(name: str, load) -> Any:
 
 
 def colorizer() -> Any:
-    """This process's colorization model (the shipped weights, on TINT_DEVICE)."""
+    """This process's colorization model (the shipped weights, on TINT_DEVICE), micro-batched when
+    TINT_BATCH_SIZE > 1 so the worker's task threads share forward passes (workers/batching.py)."""
     from pipeline.models.colorizer import load_colorizer
 
-    return _once("colorizer", lambda device: load_colorizer(None, device=device))
+    def load(device: str) -> Any:
+        model = load_colorizer(None, device=device)
+        settings = get_context().settings
+        if settings.batch_size > 1:
+            model.runner = MicroBatcher(
+                model.forward_batch,
+                max_batch=settings.batch_size,
+                wait_ms=settings.batch_wait_ms,
+                on_batch=lambda size: observe_batch("colorizer", size),
+            )
+        return model
+
+    return _once("colorizer", load)
 
 
 def partition() -> Any:

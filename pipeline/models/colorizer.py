@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -183,25 +185,24 @@ class Colorizer:
     """A loaded colorizer: `fill_unhinted` for pipeline.colorize, `predict` for the raw outputs."""
 
     def __init__(self, net: ColorizerNet, *, device: torch.device, version: str) -> None:
-        self._last: tuple[tuple, np.ndarray] | None = None  # fill_unhinted then shade reuse one forward pass
+        self._cache = threading.local()  # fill_unhinted then shade reuse one forward pass, per thread
         self.net = _fuse_batchnorm(net.eval()).to(device)
         self.device = device
         self.version = version
         self.config = net.config
+        # maps one prepared input (C, H, W) to its outputs (4, H, W); a worker sets a micro-batcher here
+        # (workers/batching.py) so concurrent jobs share one forward pass; None runs it alone
+        self.runner: Callable[[np.ndarray], np.ndarray] | None = None
 
     def _low_res(self, shape: tuple[int, int]) -> tuple[int, int]:
         h, w = shape
         scale = min(1.0, self.config.model_size / max(h, w))
         return max(1, round(h * scale)), max(1, round(w * scale))
 
-    @torch.no_grad()
-    def _forward(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
-        """(h, w, 4) float32 outputs at the net's resolution; the last call's result is reused."""
-        # the cache holds the arrays themselves, so identity cannot match a new array at a reused address
-        key = (drawing, regions, tuple(sorted(hinted.items())))
-        last = self._last
-        if last is not None and last[0][0] is drawing and last[0][1] is regions and last[0][2] == key[2]:
-            return last[1]
+    def prepare(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
+        """The net's input (C, h', w') float32 at its resolution, edge-padded to the net's multiple.
+
+        Inputs of one drawing size class have one shape, so they stack into one batch."""
         height, width = regions.shape
         h, w = self._low_res((height, width))
         small, labels = drawing, regions
@@ -210,12 +211,28 @@ class Colorizer:
             labels = cv2.resize(regions, (w, h), interpolation=cv2.INTER_NEAREST)
         x = encode_inputs(ink=ink_of(small), owner=assign_line_pixels(labels), hinted=hinted)
         step = multiple(self.config)
-        x = np.pad(x, ((0, 0), (0, -h % step), (0, -w % step)), mode="edge")
-        tensor = torch.from_numpy(x)[None].to(self.device)
+        return np.pad(x, ((0, 0), (0, -h % step), (0, -w % step)), mode="edge")
+
+    @torch.no_grad()
+    def forward_batch(self, inputs: np.ndarray) -> np.ndarray:
+        """Outputs (N, 4, H, W) float32 of prepared inputs (N, C, H, W) of one shape, in one forward pass."""
+        tensor = torch.from_numpy(np.ascontiguousarray(inputs, np.float32)).to(self.device)
         with torch.autocast("cuda", dtype=torch.float16, enabled=self.device.type == "cuda"):
             out, _ = self.net(tensor)
-        out = np.ascontiguousarray(out[0, :, :h, :w].float().cpu().numpy().transpose(1, 2, 0))
-        self._last = (key, out)
+        return out.float().cpu().numpy()
+
+    def _forward(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:
+        """(h, w, 4) float32 outputs at the net's resolution; this thread's last call's result is reused."""
+        # the cache holds the arrays themselves, so identity cannot match a new array at a reused address
+        key = (drawing, regions, tuple(sorted(hinted.items())))
+        last = getattr(self._cache, "last", None)
+        if last is not None and last[0][0] is drawing and last[0][1] is regions and last[0][2] == key[2]:
+            return last[1]
+        h, w = self._low_res(regions.shape)
+        x = self.prepare(drawing, regions, hinted)
+        out = self.runner(x) if self.runner is not None else self.forward_batch(x[None])[0]
+        out = np.ascontiguousarray(out[:, :h, :w].transpose(1, 2, 0))
+        self._cache.last = (key, out)
         return out
 
     def predict(self, drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> np.ndarray:

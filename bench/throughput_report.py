@@ -1,0 +1,85 @@
+"""Report of bench/throughput.py: per-stage medians / p95 and the end-to-end table with the queue
+overhead ratio (end-to-end ms per job per worker process ÷ mean `pipeline.colorize` ms of the same run)."""
+
+from __future__ import annotations
+
+import statistics
+
+STAGE_ORDER = ("claim", "fetch", "decode", "hints", "lines", "regions", "fill", "model", "proof", "encode")
+STAGE_TAIL = ("store", "record")
+# The stages `pipeline.colorize` times itself; their sum is the job's colorize call.
+PIPELINE_STAGES = ("lines", "regions", "fill", "model", "proof")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def stage_times(run: dict) -> dict[str, list[float]]:
+    """stage -> ms per job, from the jobs' timings and the probes."""
+    stages: dict[str, list[float]] = {}
+    for row in run["rows"]:
+        if row.state != "done":
+            continue
+        timings = dict((row.result or {}).get("timings", {}))
+        timings["colorize (sum)"] = sum(timings.get(s, 0.0) for s in PIPELINE_STAGES)
+        timings.update({k: v for k, v in run["probes"].get(row.id, {}).items() if k in ("claim", "record")})
+        probe = run["probes"].get(row.id, {})
+        if "t_claim" in probe and "t_done" in probe:
+            timings["task total"] = (probe["t_done"] - probe["t_claim"]) * 1000
+        for stage, ms in timings.items():
+            stages.setdefault(stage, []).append(float(ms))
+    return stages
+
+
+def end_to_end(run: dict) -> tuple[float, float]:
+    """(wall seconds from first claim to last finish, ms per job per worker process)."""
+    probes = [run["probes"][row.id] for row in run["rows"] if row.id in run["probes"]]
+    if "wall" in run:
+        wall = run["wall"]
+    else:
+        wall = max(p["t_done"] for p in probes if "t_done" in p) - min(p["t_claim"] for p in probes)
+    return wall, wall * 1000 * run["workers"] / len(run["rows"])
+
+
+def print_report(pipeline_ms: list[float], runs: dict[str, dict]) -> None:
+    names = list(runs)
+    stages = {name: stage_times(run) for name, run in runs.items()}
+    seen = {s for per in stages.values() for s in per}
+    order = [s for s in STAGE_ORDER if s in seen]
+    order += sorted(seen - set(STAGE_ORDER) - set(STAGE_TAIL) - {"colorize (sum)", "task total"})
+    order += [s for s in (*STAGE_TAIL, "colorize (sum)", "task total") if s in seen]
+    print("\nper stage, ms: median / p95")
+    header = f"| {'stage':<14} | {'pipeline only':>15} | " + " | ".join(f"{n:>17}" for n in names) + " |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+
+    def cell(values: list[float] | None, width: int) -> str:
+        return (
+            f"{statistics.median(values):7.1f} / {_pct(values, 0.95):7.1f}".rjust(width)
+            if values
+            else ("—".rjust(width))
+        )
+
+    for stage in order:
+        first = cell(pipeline_ms, 15) if stage == "colorize (sum)" else "".rjust(15)
+        print(
+            f"| {stage:<14} | {first} | " + " | ".join(cell(stages[n].get(stage), 17) for n in names) + " |"
+        )
+
+    base = statistics.fmean(pipeline_ms)
+    print("\nend to end")
+    print("| run | workers | jobs | done | wall s | jobs/s | ms per job per worker | ratio to pipeline |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| pipeline only | 1 | {len(pipeline_ms)} | {len(pipeline_ms)} | {sum(pipeline_ms) / 1000:.2f} | "
+        f"{1000 / base:.2f} | {base:.1f} | 1.00 |"
+    )
+    for name, run in runs.items():
+        wall, per_job = end_to_end(run)
+        done = sum(row.state == "done" for row in run["rows"])
+        print(
+            f"| {name} | {run['workers']} | {len(run['rows'])} | {done} | {wall:.2f} | "
+            f"{len(run['rows']) / wall:.2f} | {per_job:.1f} | {per_job / base:.2f} |"
+        )
