@@ -164,7 +164,7 @@ def store_arrays(ctx: Context, arrays: dict[str, np.ndarray], *, timings: dict[s
         t0 = time.perf_counter()
         data = encode_png(array)
         t1 = time.perf_counter()
-        sha = ctx.storage.put(data, media_type="image/png")
+        sha = ctx.storage.put(data, media_type="image/png", fresh=True)
         row = {
             "sha256": sha,
             "key": ctx.storage.key(sha),

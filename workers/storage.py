@@ -60,8 +60,12 @@ class Storage(ABC):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     @abstractmethod
-    def put(self, data: bytes, *, media_type: str = "image/png") -> str:
-        """Store `data` and return its sha256; bytes already stored are not written again."""
+    def put(self, data: bytes, *, media_type: str = "image/png", fresh: bool = False) -> str:
+        """Store `data` and return its sha256; bytes already stored are not written again.
+
+        fresh=True: the caller expects new bytes (a job's outputs), so an object store skips the lookup
+        round trip and writes; writing bytes that were there after all is harmless (same key, same bytes).
+        """
 
     @abstractmethod
     def get(self, sha256: str) -> bytes:
@@ -110,7 +114,7 @@ class LocalStorage(Storage):
         """The file that holds the asset."""
         return self.root / self.key(sha256)
 
-    def put(self, data: bytes, *, media_type: str = "image/png") -> str:
+    def put(self, data: bytes, *, media_type: str = "image/png", fresh: bool = False) -> str:
         sha = sha256_hex(data)
         path = self.path(sha)
         if self._holds(path, sha):
@@ -232,10 +236,10 @@ class S3Storage(Storage):
         where = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         return f"{where} at {self._client.meta.endpoint_url}"
 
-    def put(self, data: bytes, *, media_type: str = "image/png") -> str:
+    def put(self, data: bytes, *, media_type: str = "image/png", fresh: bool = False) -> str:
         sha = sha256_hex(data)
         key = self.key(sha)
-        if self._holds(key, size=len(data), sha=sha):
+        if not fresh and self._holds(key, size=len(data), sha=sha):
             return sha
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
         self._call(

@@ -52,6 +52,15 @@ def test_put_then_get_returns_the_bytes(store: Storage) -> None:
     assert store.get(sha) == PNG
 
 
+def test_fresh_put_skips_the_lookup_and_stores_the_same_bytes(store: Storage) -> None:
+    lookups: list[object] = []
+    if isinstance(store, S3Storage):
+        store.client.meta.events.register("before-call.s3.HeadObject", lambda **_: lookups.append(1))
+    sha = store.put(PNG, fresh=True)
+    assert store.put(PNG, fresh=True) == sha  # again: harmless, same key and bytes
+    assert lookups == [] and store.get(sha) == PNG
+
+
 def test_key_is_content_addressed(store: Storage) -> None:
     sha = sha256_hex(PNG)
     key = store.key(sha)
