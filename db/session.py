@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["make_engine", "make_sessionmaker", "alembic_config", "upgrade", "downgrade"]
 
@@ -62,6 +63,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 def alembic_config(url: str) -> Config:
     """Alembic config for the migrations in this package, pointed at `url`."""
+    from alembic.config import Config  # imported here: most commands never migrate
+
     config = Config(str(HERE / "alembic.ini"))
     config.set_main_option("script_location", str(HERE / "migrations"))
     # ConfigParser interpolates '%', and URLs carry escapes such as options=-csearch_path%3Dname.
@@ -71,9 +74,13 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema (alembic upgrade head)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Take the database at `url` back to `revision` ("base" drops every Tint table)."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
