@@ -10,6 +10,7 @@ job that is not done back to queued.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,8 @@ from db.models import (
     utcnow,
 )
 from db.queries import check_choice, dialect_insert
+
+COPY_FROM_ROWS = 200  # below this, the INSERT is as fast and portable
 
 __all__ = [
     "create_job",
@@ -141,51 +144,76 @@ def create_drawing_jobs(
         return []
     for entry in drawings:
         check_choice(entry["prompt_kind"], PROMPT_KINDS, "prompt kind")
-    drawing_ids = session.scalars(
-        sa.insert(Drawing).returning(Drawing.id, sort_by_parameter_order=True),
-        [
-            {
-                "batch_id": batch_id,
-                "name": d["name"],
-                "character": d.get("character", ""),
-                "view": d.get("view", ""),
-                "line_sha": d["line_sha"],
-            }
-            for d in drawings
-        ],
-    ).all()
-    prompt_ids = session.scalars(
-        sa.insert(Prompt).returning(Prompt.id, sort_by_parameter_order=True),
-        [
-            {
-                "drawing_id": drawing_id,
-                "kind": d["prompt_kind"],
-                "payload": d["payload"],
-                "hint_sha": d.get("hint_sha"),
-            }
-            for drawing_id, d in zip(drawing_ids, drawings, strict=True)
-        ],
-    ).all()
     now = utcnow()
     deadline = None if deadline_s is None else now + timedelta(seconds=deadline_s)
-    return list(
+    drawing_rows = [
+        {
+            "batch_id": batch_id,
+            "name": d["name"],
+            "character": d.get("character", ""),
+            "view": d.get("view", ""),
+            "line_sha": d["line_sha"],
+            "created_at": now,
+        }
+        for d in drawings
+    ]
+    drawing_ids = _bulk_insert(session, Drawing, drawing_rows)
+    prompt_rows = [
+        {
+            "drawing_id": drawing_id,
+            "kind": d["prompt_kind"],
+            "payload": d["payload"],
+            "hint_sha": d.get("hint_sha"),
+            "created_at": now,
+        }
+        for drawing_id, d in zip(drawing_ids, drawings, strict=True)
+    ]
+    prompt_ids = _bulk_insert(session, Prompt, prompt_rows)
+    job_rows = [
+        {
+            "kind": "colorize",
+            "state": "queued",
+            "params": d.get("params", {}),
+            "batch_id": batch_id,
+            "drawing_id": drawing_id,
+            "prompt_id": prompt_id,
+            "attempts": 0,
+            "created_at": now,
+            "queued_at": now,
+            "deadline_at": deadline,
+        }
+        for drawing_id, prompt_id, d in zip(drawing_ids, prompt_ids, drawings, strict=True)
+    ]
+    return _bulk_insert(session, Job, job_rows)
+
+
+def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows (all with the same keys) and return their new ids in order.
+
+    On PostgreSQL through psycopg 3 the ids are drawn from the table's sequence in one query and the rows
+    go in with COPY: a multi-row INSERT of 10,000 rows spends seconds in the driver's client-side parsing
+    of the statement, COPY a fraction of one. Elsewhere, batched INSERT ... RETURNING.
+    """
+    bind = session.connection()
+    if bind.dialect.name != "postgresql" or bind.dialect.driver != "psycopg" or len(rows) < COPY_FROM_ROWS:
+        return list(
+            session.scalars(sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows).all()
+        )
+    table = model.__table__
+    ids = list(
         session.scalars(
-            sa.insert(Job).returning(Job.id, sort_by_parameter_order=True),
-            [
-                {
-                    "kind": "colorize",
-                    "state": "queued",
-                    "params": d.get("params", {}),
-                    "batch_id": batch_id,
-                    "drawing_id": drawing_id,
-                    "prompt_id": prompt_id,
-                    "queued_at": now,
-                    "deadline_at": deadline,
-                }
-                for drawing_id, prompt_id, d in zip(drawing_ids, prompt_ids, drawings, strict=True)
-            ],
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)},
         ).all()
     )
+    columns = ["id", *rows[0]]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    raw = bind.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for new_id, row in zip(ids, rows, strict=True):
+            copy.write_row([new_id, *(json.dumps(v) if k in json_columns else v for k, v in row.items())])
+    return ids
 
 
 def get_job(session: Session, job_id: int) -> Job | None:
