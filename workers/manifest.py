@@ -6,7 +6,9 @@ escapes, no URLs of any scheme (Tint never fetches an address a manifest gives).
 
 from __future__ import annotations
 
+import functools
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,12 @@ class DrawingSpec:
     reference: bytes | None = None  # a colored picture of the character whose colors become hints
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(base: Path) -> Path:
+    """The manifest folder's real path (resolved once per folder, not once per file)."""
+    return base.resolve()
+
+
 def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
     """A file named by a manifest, which must stay inside the manifest's folder."""
     if not isinstance(value, str) or not value:
@@ -46,12 +54,17 @@ def _safe_path(base: Path, value: object, *, field: str, index: int) -> Path:
             f"drawing #{index}: {field} {value!r} is not a relative path; name files relative to the "
             "manifest (Tint never fetches URLs or reads absolute paths)."
         )
-    path = (base / value).resolve()
-    if not path.is_relative_to(base.resolve()):
+    root = _resolved(base)
+    path = (root / value).resolve()
+    if not path.is_relative_to(root):
         raise BadManifest(f"drawing #{index}: {field} {value!r} points outside the manifest's folder.")
-    if not path.is_file():
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
         raise BadManifest(f"drawing #{index}: {field} {value!r} does not exist next to the manifest.")
-    if path.stat().st_size > MAX_INPUT_BYTES:
+    if info.st_size > MAX_INPUT_BYTES:
         raise BadManifest(f"drawing #{index}: {field} {value!r} is over {MAX_INPUT_BYTES // 2**20} MiB.")
     return path
 
