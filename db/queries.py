@@ -50,6 +50,7 @@ __all__ = [
     "prompt_lineage",
     "get_revision",
     "drawing_revisions",
+    "latest_colored_revisions",
     "revision_chain",
     "add_review",
 ]
@@ -232,6 +233,25 @@ def drawing_revisions(session: Session, drawing_id: int) -> list[Revision]:
     """A drawing's revisions in the order they were made."""
     stmt = sa.select(Revision).where(Revision.drawing_id == drawing_id).order_by(Revision.id)
     return list(session.scalars(stmt))
+
+
+def latest_colored_revisions(session: Session, batch_id: int) -> list[tuple[Drawing, Revision | None]]:
+    """Each drawing of the batch, in id order, with its latest colorize or recolor revision (None if none)."""
+    drawings = sa.select(Drawing.id).where(Drawing.batch_id == batch_id)
+    latest = (
+        sa.select(Revision.drawing_id, sa.func.max(Revision.id).label("revision_id"))
+        .where(Revision.drawing_id.in_(drawings), Revision.kind.in_(("colorize", "recolor")))
+        .group_by(Revision.drawing_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(Drawing, Revision)
+        .outerjoin(latest, latest.c.drawing_id == Drawing.id)
+        .outerjoin(Revision, Revision.id == latest.c.revision_id)
+        .where(Drawing.batch_id == batch_id)
+        .order_by(Drawing.id)
+    )
+    return [(drawing, revision) for drawing, revision in session.execute(stmt)]
 
 
 def revision_chain(session: Session, revision_id: int) -> list[Revision]:

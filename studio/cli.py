@@ -45,52 +45,6 @@ def _parse_pairs(values: list[str], *, what: str) -> dict[str, str]:
     return pairs
 
 
-def _drawing_spec(
-    line: Path, *, hints: Path | None, palette: Path | None, reference: Path | None, style: str
-):
-    from workers.manifest import STYLES, DrawingSpec, read_hint_file
-
-    for what, path in (
-        ("line drawing", line),
-        ("hints file", hints),
-        ("palette", palette),
-        ("reference", reference),
-    ):
-        if path is not None and not path.is_file():
-            raise BadInput(f"{what} {str(path)!r} does not exist.")
-    if style not in STYLES:
-        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
-    payload, hint_image = read_hint_file(hints) if hints else ({}, None)
-    if palette is not None:
-        try:
-            payload["palette"] = json.loads(palette.read_text("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInput(
-                f'palette {palette.name!r} is not JSON ({exc}); write {{"hair": "#5a3825"}}.'
-            ) from exc
-    forms = [
-        form
-        for form, given in (
-            ("points", bool(set(payload) & {"points", "strokes"})),
-            ("image", hint_image is not None),
-            ("palette", palette is not None),
-            ("reference", reference is not None),
-        )
-        if given
-    ]
-    return DrawingSpec(
-        name=line.name,
-        character="",
-        view="",
-        line=line.read_bytes(),
-        prompt_kind=forms[0] if len(forms) == 1 else "mixed" if forms else "none",
-        prompt_payload=payload,
-        hint_image=hint_image,
-        style=style,
-        reference=reference.read_bytes() if reference is not None else None,
-    )
-
-
 @app.command()
 @friendly
 def colorize(
@@ -117,7 +71,7 @@ def colorize(
     from workers.submit import submit_colorize
 
     ctx = context()
-    spec = _drawing_spec(line, hints=hints, palette=palette, reference=reference, style=style)
+    spec = runner.drawing_spec(line, hints=hints, palette=palette, reference=reference, style=style)
     job_id = submit_colorize(ctx, spec)
     with runner.worker_available(ctx):
         (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
@@ -364,6 +318,33 @@ def parts(
         table.add_row(row["part"], ", ".join(map(str, row["regions"])), str(row["pixels"]))
     console.print(table)
     console.print(f"part map → {out}/parts.png")
+
+
+@app.command()
+@friendly
+def report(
+    batch: Annotated[int, typer.Argument(help="Batch id (`tint status` lists batches).")],
+    threshold: Annotated[
+        float, typer.Option(min=0, help="Flag a part this far (CIEDE2000) from its character's median.")
+    ] = 10.0,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Also write the rows as CSV here.")] = None,
+) -> None:
+    """Per character and part, the color each drawing got; flags parts that differ from the rest."""
+    from studio.report import batch_report, report_csv, report_json, report_table, summary_lines
+
+    result = batch_report(context(), batch, threshold=threshold)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report_csv(result), encoding="utf-8", newline="")
+    if json_:
+        print(json.dumps(report_json(result), indent=2))
+        return
+    console.print(report_table(result))
+    for line in summary_lines(result) + ([f"rows → {out}"] if out else []):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,5 +1,5 @@
-"""What the file commands share: build the context, make sure a worker runs, wait with a progress bar,
-and write a finished job's assets to a folder."""
+"""What the file commands share: build the context, read a drawing's files into a spec, make sure a worker
+runs, wait with a progress bar, and write a finished job's assets to a folder."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from db.models import Job
-from pipeline.errors import TintError
+from pipeline.errors import BadInput, TintError
 from workers.context import Context, get_context
 from workers.embedded import in_process_worker, worker_is_running
+from workers.manifest import STYLES, DrawingSpec, read_hint_file
 from workers.submit import wait_for_job
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "context",
     "console",
     "err_console",
+    "drawing_spec",
     "JobFailed",
     "worker_available",
     "wait_jobs",
@@ -39,6 +41,51 @@ err_console = Console(stderr=True)
 
 class JobFailed(TintError):
     """A job a file command waited for ended failed or cancelled."""
+
+
+def drawing_spec(
+    line: Path, *, hints: Path | None, palette: Path | None, reference: Path | None, style: str
+) -> DrawingSpec:
+    """The drawing `tint colorize` submits, from its files; BadInput names a missing or unreadable one."""
+    for what, path in (
+        ("line drawing", line),
+        ("hints file", hints),
+        ("palette", palette),
+        ("reference", reference),
+    ):
+        if path is not None and not path.is_file():
+            raise BadInput(f"{what} {str(path)!r} does not exist.")
+    if style not in STYLES:
+        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
+    payload, hint_image = read_hint_file(hints) if hints else ({}, None)
+    if palette is not None:
+        try:
+            payload["palette"] = json.loads(palette.read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadInput(
+                f'palette {palette.name!r} is not JSON ({exc}); write {{"hair": "#5a3825"}}.'
+            ) from exc
+    forms = [
+        form
+        for form, given in (
+            ("points", bool(set(payload) & {"points", "strokes"})),
+            ("image", hint_image is not None),
+            ("palette", palette is not None),
+            ("reference", reference is not None),
+        )
+        if given
+    ]
+    return DrawingSpec(
+        name=line.name,
+        character="",
+        view="",
+        line=line.read_bytes(),
+        prompt_kind=forms[0] if len(forms) == 1 else "mixed" if forms else "none",
+        prompt_payload=payload,
+        hint_image=hint_image,
+        style=style,
+        reference=reference.read_bytes() if reference is not None else None,
+    )
 
 
 @contextlib.contextmanager

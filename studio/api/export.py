@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db import api_queries
 from db.models import Batch
 
-__all__ = ["CSV_COLUMNS", "review_rows", "rows_to_csv"]
+__all__ = ["CSV_COLUMNS", "csv_cell", "review_rows", "rows_to_csv"]
 
 CSV_COLUMNS = (
     "batch",
@@ -76,8 +76,8 @@ def _comments_cell(comments: list[dict]) -> str:
     return " | ".join(parts)
 
 
-def _cell(value: object) -> object:
-    # A cell starting like a formula would run in a spreadsheet the tracker export is opened in.
+def csv_cell(value: object) -> object:
+    """The value, quoted when it starts like a formula (it would run in the spreadsheet that opens it)."""
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
         return "'" + value
     return value
@@ -90,5 +90,5 @@ def rows_to_csv(rows: list[dict]) -> str:
     writer.writeheader()
     for row in rows:
         flat = {**row, "comments": _comments_cell(row["comments"])}
-        writer.writerow({k: _cell(v) for k, v in flat.items()})
+        writer.writerow({k: csv_cell(v) for k, v in flat.items()})
     return out.getvalue()

@@ -38,6 +38,9 @@ __all__ = [
     "BlockDiffOut",
     "PointEdit",
     "RecolorIn",
+    "ReportRowOut",
+    "UncoloredOut",
+    "BatchReportOut",
     "batch_out",
     "job_out",
     "prompt_out",
@@ -238,6 +241,34 @@ class RecolorIn(BaseModel):
         default_factory=dict, description='Block id -> "#rrggbb", for example {"4": "#aa3300"}.'
     )
     at: list[PointEdit] = Field(default_factory=list, max_length=1000)
+
+
+class ReportRowOut(BaseModel):
+    character: str = Field(description='The drawing\'s character; "(no character)" when it has none.')
+    part: str
+    drawing_id: int
+    drawing: str
+    revision_id: int = Field(description="The colorize or recolor revision the color was read from.")
+    color: str = Field(description="The part's most common flat color in the drawing.")
+    median: str = Field(description="The character's median color of this part over the batch.")
+    delta_e: float = Field(description="CIEDE2000 of color to median.")
+    flagged: bool = Field(description="delta_e is over the report's threshold.")
+    pixels: int
+
+
+class UncoloredOut(BaseModel):
+    drawing_id: int
+    drawing: str
+    character: str
+
+
+class BatchReportOut(BaseModel):
+    batch_id: int
+    batch: str
+    threshold: float
+    flagged: int = Field(description="How many rows are flagged.")
+    rows: list[ReportRowOut] = Field(description="By character, part, then drawing.")
+    uncolored: list[UncoloredOut] = Field(description="Drawings with no colored revision yet.")
 
 
 def batch_out(batch: Batch, progress: dict[str, int]) -> BatchOut:

@@ -175,6 +175,21 @@ def test_drawing_revisions_in_order(session: Session, drawing: Drawing) -> None:
     assert [r.id for r in queries.drawing_revisions(session, drawing.id)] == [r.id for r in made]
 
 
+def test_latest_colored_revisions_pair_each_batch_drawing_with_its_newest_colored_one(
+    session: Session, drawing: Drawing
+) -> None:
+    chain = _recolor_chain(session, drawing, 3)
+    with session.begin():
+        blank = queries.create_drawing(
+            session, batch_id=drawing.batch_id, name="b.png", character="", line_sha="a" * 64
+        )
+        queries.create_drawing(session, batch_id=None, name="elsewhere.png", line_sha="a" * 64)
+        job = job_queries.create_job(session, kind="blockify", params={}, drawing_id=drawing.id)
+        job_queries.finish_job(session, job.id, result={}, revision={"kind": "blockify", "assets": {}})
+    pairs = queries.latest_colored_revisions(session, drawing.batch_id)
+    assert [(d.id, r.id if r else None) for d, r in pairs] == [(drawing.id, chain[-1].id), (blank.id, None)]
+
+
 def test_review_verdict_sets_review_status(session: Session, drawing: Drawing) -> None:
     (revision,) = _recolor_chain(session, drawing, 1)
     with session.begin():

@@ -55,6 +55,11 @@ def _request(client, method: str, url: str):
     return client.request(method, url, json={} if method in ("post", "put", "patch") else None)
 
 
+def test_the_matrix_covers_the_batch_report(api: Api, owned: dict) -> None:
+    ops = {(method, path) for method, path, _ in _operations(api, owned)}
+    assert ("get", "/api/batches/{batch_id}/report") in ops
+
+
 def test_another_submitter_gets_nothing_of_sams_batch(api: Api, owned: dict) -> None:
     with api.client("sue") as sue:
         for method, path, url in _operations(api, owned):

@@ -1,4 +1,5 @@
-"""Batches: submit a manifest with its files, list, read with progress, follow job states, export reviews."""
+"""Batches: submit a manifest with its files, list, read with progress, follow job states, export reviews,
+and the color consistency report."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 from fastapi.responses import StreamingResponse
 
 from db import api_queries
+from pipeline.report import DEFAULT_THRESHOLD
 from studio.api import events, export
 from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch
 from studio.api.routes import ERRORS, IdPath, Limit, Offset
-from studio.api.schemas import BatchOut, BatchPage, ErrorOut, batch_out
+from studio.api.schemas import BatchOut, BatchPage, BatchReportOut, ErrorOut, batch_out
 from studio.api.uploads import submit_uploads
+from studio.report import batch_report, report_json
 
 __all__ = ["router"]
 
@@ -109,3 +112,18 @@ def export_reviews(
     if format == "json":
         return Response(json.dumps(rows, indent=1), media_type="application/json", headers=headers)
     return Response(export.rows_to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/{batch_id}/report", response_model=BatchReportOut)
+def consistency_report(
+    batch_id: IdPath,
+    ctx: ContextDep,
+    principal: SubmitterDep,
+    threshold: Annotated[
+        float, Query(ge=0, le=100, description="CIEDE2000 over which a part is flagged.")
+    ] = DEFAULT_THRESHOLD,
+) -> BatchReportOut:
+    """Per character and part, the color each drawing got; flags drawings whose part differs from the rest."""
+    with ctx.sessions() as session:  # closed before the images are read and segmented
+        owned_batch(session, principal, batch_id)
+    return BatchReportOut(**report_json(batch_report(ctx, batch_id, threshold=threshold)))
