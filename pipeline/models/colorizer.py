@@ -316,12 +316,17 @@ class Colorizer:
 def load_colorizer(path: str | Path | None = None, *, device: str = "auto") -> Colorizer:
     """Load a colorizer from safetensors (None = the shipped weights); version = name + sha256 prefix."""
     path = Path(path) if path is not None else SHIPPED_WEIGHTS
+    config, state, digest = read_weights(path)
+    net = ColorizerNet(ColorizerConfig(**config))
+    net.load_state_dict(state)
+    return Colorizer(net, device=resolve_device(device), version=f"colorizer-{digest}")
+
+
+def read_weights(path: Path) -> tuple[dict, dict[str, torch.Tensor], str]:
+    """A safetensors file's config (from its metadata, widths as a tuple), tensors and sha256 prefix."""
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
         state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
-    raw = json.loads(meta["config"])
-    raw["widths"] = tuple(raw["widths"])
-    net = ColorizerNet(ColorizerConfig(**raw))
-    net.load_state_dict(state)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return Colorizer(net, device=resolve_device(device), version=f"colorizer-{digest}")
+    config = json.loads(meta["config"])
+    config["widths"] = tuple(config["widths"])
+    return config, state, hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pipeline.models.colorizer import ConvBlock
+
 __all__ = [
     "DEFAULT_WEIGHTS",
     "PartitionConfig",
@@ -54,24 +56,6 @@ class PartitionMaps:
 
     boundary: np.ndarray  # (H, W) float32 0..1: probability of a region boundary (line or color edge)
     flat: np.ndarray  # (H, W, 3) float32 0..255: predicted flat color
-
-
-class ConvBlock(nn.Module):
-    """Two 3x3 conv + batch norm + ReLU."""
-
-    def __init__(self, cin: int, cout: int) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
 
 
 class PartitionNet(nn.Module):

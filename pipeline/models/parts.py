@@ -11,7 +11,6 @@ Weights live in safetensors with the config in the metadata, so `load_parts(path
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,11 +19,10 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from pipeline.models.colorizer import ConvBlock, Up, _fuse_batchnorm, ink_of, resolve_device
+from pipeline.models.colorizer import ConvBlock, Up, _fuse_batchnorm, ink_of, read_weights, resolve_device
 
 __all__ = [
     "PART_COLORS",
@@ -172,14 +170,9 @@ def save_parts(net: PartsNet, path: str | Path, *, extra: dict[str, str] | None 
 def load_parts(path: str | Path | None = None, *, device: str = "auto") -> PartsModel:
     """Load a parts model from safetensors (None = the shipped weights); version = name + sha256 prefix."""
     path = Path(path) if path is not None else SHIPPED_PARTS
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
-    raw = json.loads(meta["config"])
-    raw["widths"] = tuple(raw["widths"])
-    net = PartsNet(PartsConfig(**raw))
+    config, state, digest = read_weights(path)
+    net = PartsNet(PartsConfig(**config))
     net.load_state_dict(state)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return PartsModel(net, device=resolve_device(device), version=f"parts-{digest}")
 
 
