@@ -94,10 +94,10 @@ def partition(
 @train_app.command("parts")
 def parts(
     out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final parts.safetensors")],
-    steps: Annotated[int, typer.Option(help="step budget")] = 650,
-    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 20.0,
+    steps: Annotated[int, typer.Option(help="step budget")] = 2000,
+    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 55.0,
     batch: Annotated[int, typer.Option(help="drawings per step")] = 10,
-    characters: Annotated[int, typer.Option(help="generated characters in the training pool")] = 1200,
+    characters: Annotated[int, typer.Option(help="generated characters in the training pool")] = 2000,
     seed: Annotated[int, typer.Option(help="seed for data and weights")] = 5,
     threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "cpu",

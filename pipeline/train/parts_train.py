@@ -44,14 +44,14 @@ class PartsTrainConfig:
     """Everything a run depends on; stored in the weights' metadata and summary.json."""
 
     out: str
-    steps: int = 650
-    max_minutes: float = 20.0
+    steps: int = 2000
+    max_minutes: float = 55.0
     batch: int = 10
     lr: float = 3e-3
     warmup: int = 50
     weight_decay: float = 1e-4
     seed: int = 5
-    characters: int = 1200
+    characters: int = 2000
     size: int = 256
     log_every: int = 25
     checkpoint_every: int = 250
