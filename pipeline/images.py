@@ -6,9 +6,10 @@ The only place in `pipeline` that touches encoded bytes; it never opens files.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -17,6 +18,7 @@ from pipeline.errors import ImageTooLarge, NotAnImage
 __all__ = ["decode_image", "decode_label_map", "encode_png"]
 
 _PNG_LEVEL = 1  # fast and still deterministic; DESIGN.md: optimize=True costs 4-6x for a few percent
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _open(data: bytes, *, name: str, max_pixels: int) -> Image.Image:
@@ -109,30 +111,50 @@ def decode_label_map(data: bytes, *, name: str = "label map", max_pixels: int = 
 
 
 def encode_png(array: np.ndarray) -> bytes:
-    """Encode an array as PNG: (H, W) uint8 grey, uint16/int32 16-bit grey, (H, W, 3) RGB, (H, W, 4) RGBA."""
+    """Encode an array as PNG: (H, W) uint8 grey, uint16/int32 16-bit grey, (H, W, 3) RGB, (H, W, 4) RGBA.
+
+    Written here rather than by OpenCV: rows unfiltered (filter 0) and zlib level 1. Flat-colored images
+    compress as well without PNG's per-row filters, and skipping them makes encoding ~4x faster (a
+    colorize job writes four PNGs). Same array, same bytes.
+    """
     array = np.asarray(array)
     if array.ndim == 2:
         if array.dtype == np.uint8:
-            out = array
+            pixels, depth, color_type = array, 8, 0
+        elif array.dtype == bool:
+            pixels, depth, color_type = array.astype(np.uint8) * 255, 8, 0
         elif array.dtype.kind in "iu":
             if array.size and (int(array.min()) < 0 or int(array.max()) > 65535):
                 raise ValueError(
                     f"label values {int(array.min())}..{int(array.max())} do not fit a 16-bit PNG; "
                     "keep ids in 0..65535."
                 )
-            out = array.astype(np.uint16)
-        elif array.dtype == bool:
-            out = array.astype(np.uint8) * 255
+            pixels, depth, color_type = array.astype(">u2"), 16, 0  # PNG samples are big-endian
         else:
             raise ValueError(f"cannot encode a {array.dtype} image as PNG; pass uint8 or integer labels.")
     elif array.ndim == 3 and array.shape[2] in (3, 4) and array.dtype == np.uint8:
-        code = cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
-        out = cv2.cvtColor(np.ascontiguousarray(array), code)
+        pixels, depth, color_type = array, 8, 2 if array.shape[2] == 3 else 6
     else:
         raise ValueError(
             f"cannot encode shape {array.shape} {array.dtype} as PNG; pass (H, W), (H, W, 3) or (H, W, 4)."
         )
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(out), [cv2.IMWRITE_PNG_COMPRESSION, _PNG_LEVEL])
-    if not ok:
-        raise ValueError(f"OpenCV could not encode shape {array.shape} as PNG.")
-    return buf.tobytes()
+    height, width = array.shape[:2]
+    if height == 0 or width == 0:
+        raise ValueError(f"cannot encode an empty {width}x{height} image as PNG.")
+    rows = np.ascontiguousarray(pixels).reshape(height, -1).view(np.uint8)
+    scanlines = np.zeros((height, rows.shape[1] + 1), np.uint8)  # a leading 0 per row: filter "none"
+    scanlines[:, 1:] = rows
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(scanlines.tobytes(), _PNG_LEVEL)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC-32 of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

@@ -80,6 +80,19 @@ def test_encode_png_round_trips_every_kind():
         assert np.array_equal(back, array)
 
 
+def test_encoded_png_is_read_alike_by_opencv_and_pillow():
+    import cv2
+
+    rng = np.random.default_rng(2)
+    rgba = rng.integers(0, 255, (7, 9, 4), dtype=np.uint8)
+    labels = rng.integers(0, 65535, (7, 9)).astype(np.uint16)
+    assert np.array_equal(
+        cv2.imdecode(np.frombuffer(encode_png(rgba), np.uint8), -1), rgba[..., [2, 1, 0, 3]]
+    )
+    assert np.array_equal(cv2.imdecode(np.frombuffer(encode_png(labels), np.uint8), -1), labels)
+    assert np.array_equal(decode_image(encode_png(rgba[..., :3]))[..., :3], rgba[..., :3])
+
+
 def test_label_maps_round_trip_as_16bit():
     labels = np.arange(30, dtype=np.int32).reshape(5, 6) * 2000
     data = encode_png(labels)
