@@ -58,6 +58,9 @@ def worker(
     from workers.settings import get_settings
 
     configure_logging(fmt=get_settings().log_format, level=loglevel)
+    from workers.context import get_context
+
+    get_context().storage  # noqa: B018 - open the asset store now: a misconfigured one fails the start
     if metrics_port:
         metrics.serve_metrics(metrics_port)
     extra = ["--hostname", hostname] if hostname else []

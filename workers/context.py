@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,12 +17,30 @@ __all__ = ["Context", "make_context", "get_context", "set_context", "after_fork"
 
 @dataclass
 class Context:
-    """What a front door or a worker process needs to run jobs."""
+    """What a front door or a worker process needs to run jobs.
+
+    Storage opens on first use, so commands that only read the database (`tint status`) never build an S3
+    client; pass `storage` to use one already open.
+    """
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    storage: Storage
+    _storage: Storage | None = field(default=None, repr=False)
+    _storage_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def storage(self) -> Storage:
+        """The asset store named by the settings, opened once."""
+        with self._storage_lock:
+            if self._storage is None:
+                self._storage = _storage(self.settings)
+            return self._storage
+
+    @storage.setter
+    def storage(self, value: Storage | None) -> None:
+        with self._storage_lock:
+            self._storage = value
 
 
 _lock = threading.Lock()
@@ -42,9 +60,7 @@ def make_context(settings: Settings, *, migrate: bool | None = None) -> Context:
     if migrate:
         upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    return Context(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine), storage=_storage(settings)
-    )
+    return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
 
 
 def get_context() -> Context:
@@ -68,4 +84,5 @@ def after_fork() -> None:
     with _lock:
         if _current is not None:
             _current.engine.dispose(close=False)
-            _current.storage = _storage(_current.settings)
+            _current._storage_lock = threading.Lock()  # a lock held at fork time stays held in the child
+            _current.storage = None  # reopened on first use in this process

@@ -20,16 +20,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
 from pipeline.errors import AssetCorrupt, NotFound, TintError, Transient
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 __all__ = ["Storage", "LocalStorage", "S3Storage", "open_storage", "sha256_hex"]
 
@@ -210,6 +210,9 @@ class S3Storage(Storage):
             raise TintError("S3 storage needs a bucket name, as in s3://tint-assets.")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
+        import boto3  # here, not at module import: commands that never touch S3 skip its ~0.15 s import
+        from botocore.config import Config
+
         config = Config(
             retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=5,
