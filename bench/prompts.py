@@ -6,15 +6,17 @@
    color of that part's non-line pixels); regions take parts from the model's part map (and, as a
    ceiling, from the true part map); unhinted regions from the shipped colorizer. Flat accuracy = share
    of non-line pixels within CIEDE2000 < 5 of the true flat color, per drawing then averaged.
-3. Reference prompts, `test` split of ../shared/data/openmoji: the true colored image, after a seeded
-   shift (+-10%), scale (0.8-1.2) and rotation (+-10 deg), is the reference for the untransformed line
-   drawing; flat accuracy of `reference_hints` + colorize (colorizer for unmatched regions) against a
-   baseline that copies colors pixel for pixel from the reference after aligning the foreground boxes,
-   and a ceiling: the untransformed true flats as reference (one color per found region is the most a
-   region-level prompt can give; OpenMoji has color-only boundaries the region engine cannot see).
+3. Reference prompts, `test` split of ../shared/data/openmoji (`--split train` to tune on the train split):
+   the true colored image, after a seeded shift (+-10%), scale (0.8-1.2) and rotation (+-10 deg), is the
+   reference for the untransformed line drawing; flat accuracy of `reference_hints` + colorize on the
+   region map it returns (regions split along the reference's color-only edges; colorizer for unmatched
+   regions), of the same without splits, against a baseline that copies colors pixel for pixel from the
+   reference after aligning the foreground boxes, and the old per-region ceiling: the untransformed true
+   flats as reference, one color per line-bounded region (OpenMoji has many color-only boundaries).
 
     .venv/bin/python bench/prompts.py [--limit N] [--generated 200] [--weights PATH] [--seed 0]
-                                      [--skip-reference]   (--generated 0: only the reference set)
+                                      [--split test|train] [--skip-reference]
+                                      (--generated 0: only the reference set)
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline.alignment import box_landing, foreground  # noqa: E402
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.lines import extract_lines  # noqa: E402
 from pipeline.models.colorizer import load_colorizer  # noqa: E402
 from pipeline.models.parts import PART_NAMES, load_parts  # noqa: E402
-from pipeline.prompts import _foreground, _land, palette_hints, reference_hints  # noqa: E402
+from pipeline.prompts import palette_hints  # noqa: E402
+from pipeline.reference import reference_hints  # noqa: E402
 from pipeline.regions import find_regions  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
 from pipeline.train.parts_train import HELD_OUT_SEED, part_iou  # noqa: E402
@@ -77,8 +81,8 @@ def transform_reference(image: np.ndarray, rng: np.random.Generator) -> np.ndarr
 def pixel_copy_baseline(drawing: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """(H, W, 3): each drawing pixel copies the reference pixel it lands on after box alignment."""
     ink_box = _box(extract_lines(drawing).mask)
-    ref_box = _box(_foreground(reference))
-    ry, rx = _land(drawing.shape[:2], reference.shape[:2], ink_box, ref_box)
+    ref_box = _box(foreground(reference))
+    ry, rx = box_landing(drawing.shape[:2], reference.shape[:2], ink_box, ref_box)
     return reference[ry, rx]
 
 
@@ -117,13 +121,19 @@ def _generated(args: argparse.Namespace, parts_model, colorizer) -> None:
     print(f"| true parts (ceiling) | {np.mean(acc_true):.1%} |")
 
 
+def _flats(line: np.ndarray, prompt: dict, regions: np.ndarray, colorizer) -> np.ndarray:
+    """Flats of colorize on the given region map: the prompt's regions exact, the rest from the colorizer."""
+    hints = hints_from_json(prompt, width=line.shape[1], height=line.shape[0])
+    return colorize(line, hints, fill_unhinted=colorizer.fill_unhinted, regions=regions).flats
+
+
 def _openmoji(args: argparse.Namespace, colorizer) -> None:
-    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "test"]
-    items = items[: args.limit]
+    index = json.loads((DATA / "index.json").read_text())["items"]
+    items = [it for it in index if it["split"] == args.split][: args.limit]
     rng = np.random.default_rng(args.seed)
-    ours, base, ceiling, matched, t_ref = [], [], [], [], []
+    ours, unsplit, base, ceiling, matched, split, t_ref = [], [], [], [], [], [], []
     for item in items:
-        stem = DATA / "test" / item["name"]
+        stem = DATA / args.split / item["name"]
         line = np.asarray(Image.open(f"{stem}_line.png").convert("RGBA"))
         color = np.asarray(Image.open(f"{stem}_color.png").convert("RGB"))
         flat = np.asarray(Image.open(f"{stem}_flat.png").convert("RGB"))
@@ -132,25 +142,28 @@ def _openmoji(args: argparse.Namespace, colorizer) -> None:
         valid = truth > 0
         regions = find_regions(extract_lines(line).mask, gap_px=3, min_area=8)
         t0 = time.perf_counter()
-        prompt, matches = reference_hints(reference, regions=regions)
+        prompt, matches, refined = reference_hints(reference, regions=regions)
         t_ref.append(time.perf_counter() - t0)
-        h, w = line.shape[:2]
-        res = colorize(
-            line, hints_from_json(prompt, width=w, height=h), fill_unhinted=colorizer.fill_unhinted
-        )
-        ours.append(flat_accuracy(res.flats, flat, valid))
+        ours.append(flat_accuracy(_flats(line, prompt, refined, colorizer), flat, valid))
+        prompt, _, _ = reference_hints(reference, regions=regions, split=False)
+        unsplit.append(flat_accuracy(_flats(line, prompt, regions, colorizer), flat, valid))
         base.append(flat_accuracy(pixel_copy_baseline(line, reference), flat, valid))
-        # the most any per-region prompt can reach: the true flats, untransformed, as the reference
-        best, _ = reference_hints(flat, regions=regions)
-        top = colorize(line, hints_from_json(best, width=w, height=h), fill_unhinted=colorizer.fill_unhinted)
-        ceiling.append(flat_accuracy(top.flats, flat, valid))
+        # the most one color per line-bounded region can reach: the true flats, untransformed
+        prompt, _, _ = reference_hints(flat, regions=regions, split=False)
+        ceiling.append(flat_accuracy(_flats(line, prompt, regions, colorizer), flat, valid))
         matched.append(np.mean([m["source"] is not None for m in matches]) if matches else 0.0)
-    print(f"\nreference prompts | openmoji test, {len(items)} drawings | seed {args.seed} | dE2000<5")
+        split.append(sum("split_from" in m for m in matches))
+    print(f"\nreference prompts | openmoji {args.split}, {len(items)} drawings | seed {args.seed} | dE2000<5")
     print("| method | flat accuracy |\n|---|---|")
-    print(f"| reference_hints + colorizer | {np.mean(ours):.1%} |")
+    print(f"| reference_hints + colorizer (regions split along reference colors) | {np.mean(ours):.1%} |")
+    print(f"| reference_hints without splits + colorizer | {np.mean(unsplit):.1%} |")
     print(f"| pixel copy after box alignment (baseline) | {np.mean(base):.1%} |")
-    print(f"| ceiling: untransformed true flats as reference | {np.mean(ceiling):.1%} |")
-    print(f"regions matched: {np.mean(matched):.1%}; reference_hints median {np.median(t_ref) * 1000:.0f} ms")
+    print(f"| one color per line-bounded region, untransformed true flats | {np.mean(ceiling):.1%} |")
+    print(
+        f"regions matched: {np.mean(matched):.1%}; drawings with split regions: "
+        f"{np.mean(np.array(split) > 0):.1%} ({np.mean(split):.1f} sub-regions each on average); "
+        f"reference_hints median {np.median(t_ref) * 1000:.0f} ms"
+    )
     print(f"beats the baseline: {'yes' if np.mean(ours) > np.mean(base) else 'no'}")
 
 
@@ -162,6 +175,9 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
     parser.add_argument("--weights", default=None, help="parts safetensors (default: shipped)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference transforms")
+    parser.add_argument(
+        "--split", choices=("test", "train"), default="test", help="OpenMoji split (tune on train)"
+    )
     parser.add_argument("--skip-reference", action="store_true", help="only the generated characters")
     args = parser.parse_args()
     if args.limit is not None:

@@ -76,6 +76,24 @@ def _hint_mean_error(image: np.ndarray, *, regions: np.ndarray, hinted: dict[int
     return float(np.abs(means[rids] - target).max()) if rids else 0.0
 
 
+def _refinement(regions: np.ndarray, *, found: np.ndarray) -> np.ndarray:
+    """regions as int32 when it refines `found` (same line pixels, each region inside one); else BadPrompt."""
+    regions = np.asarray(regions)
+    if regions.shape != found.shape:
+        raise BadPrompt(
+            f"a region map of {regions.shape[1]}x{regions.shape[0]} was given for a drawing of "
+            f"{found.shape[1]}x{found.shape[0]}; pass the map found for this drawing (or none)."
+        )
+    regions = regions.astype(np.int32)
+    pairs = np.unique(regions.astype(np.int64) << 32 | found)
+    if not np.array_equal((regions == 0), (found == 0)) or len(np.unique(pairs >> 32)) != len(pairs):
+        raise BadPrompt(
+            "the given region map does not refine this drawing's regions (its lines differ, or a region "
+            "spans two line-bounded regions); find it with the same gap_px, min_area and line_threshold."
+        )
+    return regions
+
+
 def colorize(
     drawing: np.ndarray,
     hints: Hints,
@@ -86,8 +104,12 @@ def colorize(
     fill_unhinted: UnhintedFill | None = None,
     style: str = "flat",
     shade_fills: ShadeFill | None = None,
+    regions: np.ndarray | None = None,
 ) -> ColorizeResult:
-    """Colorize a drawing (H, W, 4) uint8: hinted regions exactly their hint, the rest white or modelled."""
+    """Colorize a drawing (H, W, 4) uint8: hinted regions exactly their hint, the rest white or modelled.
+
+    regions: fill this refinement of the found region map instead (e.g. the one `reference_hints` splits).
+    """
     if style not in STYLES:
         raise ValueError(f"style {style!r} is not one of {STYLES}; use 'flat' (default) or 'shaded'.")
     if style == "shaded" and shade_fills is None:
@@ -103,7 +125,8 @@ def colorize(
     t0 = time.perf_counter()
     found = extract_lines(rgba, line_threshold=line_threshold)
     t1 = time.perf_counter()
-    regions = find_regions(found.mask, gap_px=gap_px, min_area=min_area)
+    found_regions = find_regions(found.mask, gap_px=gap_px, min_area=min_area)
+    regions = found_regions if regions is None else _refinement(regions, found=found_regions)
     owner = assign_line_pixels(regions)
     t2 = time.perf_counter()
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)

@@ -22,8 +22,9 @@ import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, merge_hints, parse_color
 from pipeline.images import decode_image, decode_label_map
-from pipeline.prompts import drawing_regions, palette_hints, reference_hints
+from pipeline.prompts import drawing_regions, palette_hints
 from pipeline.recolor import collect_edits
+from pipeline.reference import reference_hints
 from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
@@ -89,7 +90,13 @@ def _region_map(regions: np.ndarray) -> np.ndarray:
 
 
 def _colorize_and_store(
-    ctx: Context, drawing: np.ndarray, hints, *, timings: dict[str, float], style: str = "flat"
+    ctx: Context,
+    drawing: np.ndarray,
+    hints,
+    *,
+    timings: dict[str, float],
+    style: str = "flat",
+    regions: np.ndarray | None = None,
 ):
     model = models.colorizer()
     result = pipeline.colorize(
@@ -100,6 +107,7 @@ def _colorize_and_store(
         fill_unhinted=model.fill_unhinted,
         style=style,
         shade_fills=model.shade,
+        regions=regions,
     )
     timings.update(result.timings)
     arrays = {
@@ -121,8 +129,8 @@ def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
     }
 
 
-def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tuple[dict, dict]:
-    """Hint points implied by a palette by part name and/or a colored reference picture, and a report."""
+def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+    """Hints implied by a palette by part name and/or a reference picture, a report, and their region map."""
     regions = drawing_regions(drawing, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area)
     points: list[dict] = []
     report: dict = {}
@@ -130,7 +138,7 @@ def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tup
     if reference:
         data = ctx.storage.get(reference["asset"])
         image = _over_white(decode_image(data, name="reference picture", max_pixels=ctx.settings.max_pixels))
-        derived, matches = reference_hints(image, regions=regions)
+        derived, matches, regions = reference_hints(image, regions=regions)
         points += derived["points"]
         report["reference_matches"] = matches
     palette = job.prompt_payload.get("palette")
@@ -139,7 +147,7 @@ def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tup
         derived, parts_report = palette_hints(palette, regions=regions, part_map=part_map)
         points += derived["points"]  # later points win a region: the palette overrides the reference
         report["parts"] = parts_report
-    return {"points": points}, report
+    return {"points": points}, report, regions
 
 
 def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
@@ -149,12 +157,13 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     height, width = drawing.shape[:2]
     hints = _timed(timings, "hints", jobs.load_hints, ctx, job, width=width, height=height)
     prompt_report: dict = {}
+    regions = None  # colorize finds the drawing's regions itself unless a reference refined them
     if "palette" in job.prompt_payload or "reference" in job.prompt_payload:
-        derived, prompt_report = _timed(timings, "prompt", _named_prompt, ctx, job, drawing)
+        derived, prompt_report, regions = _timed(timings, "prompt", _named_prompt, ctx, job, drawing)
         # The user's own points, strokes and hint image win over what a palette or reference implies.
         hints = merge_hints(hints_from_json(derived, width=width, height=height), hints)
     style = job.params.get("style", "flat")
-    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, style=style)
+    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, style=style, regions=regions)
     revision = {
         "drawing_id": job.drawing_id,
         "prompt_id": job.prompt_id,
@@ -244,7 +253,8 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
     target = _timed(timings, "target", pipeline.target_prompt, blocks=blocks, colored=colored, edits=edits)
     hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
-    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings)
+    # the parent's own region map: it may refine the drawing's (a reference prompt splits regions)
+    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, regions=regions)
     locality = pipeline.recolor_locality(
         parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
     )

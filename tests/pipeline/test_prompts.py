@@ -1,5 +1,7 @@
-"""Palette and reference prompts: synonyms, clear errors, exact part colors, self-reference reproduces."""
+"""Palette and reference prompts: synonyms, clear errors, exact part colors, self-reference reproduces,
+regions split along a reference's color-only edges."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -10,13 +12,12 @@ from pipeline.models.parts import SHIPPED_PARTS, load_parts, region_parts
 from pipeline.prompts import (
     PART_NAMES,
     SYNONYMS,
-    color_regions,
     drawing_regions,
     palette_hints,
     part_index,
-    reference_hints,
     resolve_palette,
 )
+from pipeline.reference import color_regions, reference_hints
 from pipeline.train.characters import make_character
 
 
@@ -103,8 +104,9 @@ def test_reference_of_own_colored_image_reproduces_it(seed: int) -> None:
     regions = _regions(c.drawing)
     prompt, _ = palette_hints(_palette(), regions=regions, part_map=c.parts)
     first = colorize(c.drawing, hints_from_json(prompt, width=256, height=256))
-    again_prompt, matches = reference_hints(first.colored, regions=first.regions)
-    again = colorize(c.drawing, hints_from_json(again_prompt, width=256, height=256))
+    again_prompt, matches, regions_again = reference_hints(first.colored, regions=first.regions)
+    assert np.array_equal(regions_again, first.regions)
+    again = colorize(c.drawing, hints_from_json(again_prompt, width=256, height=256), regions=regions_again)
     assert np.array_equal(again.flats, first.flats)
     assert np.array_equal(again.colored, first.colored)
     assert all(m["source"] is not None and m["confidence"] > 0.9 for m in matches)
@@ -114,10 +116,80 @@ def test_reference_with_given_regions_and_shifted_picture() -> None:
     c = make_character(seed=31)
     shifted = np.full_like(c.colored, 255)
     shifted[:, 10:] = c.colored[:, :-10]
-    prompt, matches = reference_hints(shifted, regions=c.regions)
+    prompt, matches, _ = reference_hints(shifted, regions=c.regions)
     assert len(matches) == int(c.regions.max())
     good = sum(m["color"] == format_color(c.region_colors[m["region"]]) for m in matches)
     assert good / len(matches) > 0.8
+
+
+def _box_drawing() -> tuple[np.ndarray, np.ndarray]:
+    """A 128 px drawing: one box outline with a small circle inside; and its regions."""
+    drawing = np.full((128, 128, 3), 255, np.uint8)
+    cv2.rectangle(drawing, (16, 20), (110, 104), (0, 0, 0), 3)
+    cv2.circle(drawing, (40, 44), 8, (0, 0, 0), 3)
+    return drawing, drawing_regions(drawing)
+
+
+def _colored(drawing: np.ndarray, *, left: tuple, right: tuple, shift: tuple[int, int]) -> np.ndarray:
+    """The box drawing colored (left part `left`, right part `right`, circle green), moved by shift."""
+    ink = drawing[..., 0] < 128
+    colored = np.full_like(drawing, 255)
+    colored[20:105, 16:63] = left
+    colored[20:105, 63:111] = right
+    cv2.circle(colored, (40, 44), 8, (40, 160, 40), -1)
+    colored[ink] = 0
+    out = np.full_like(colored, 255)
+    dx, dy = shift
+    out[dy:, dx:] = colored[: 128 - dy, : 128 - dx]
+    return out
+
+
+def test_a_region_the_reference_colors_in_two_halves_is_split_and_each_half_takes_its_color() -> None:
+    drawing, regions = _box_drawing()
+    red, blue = (200, 40, 30), (30, 60, 200)
+    reference = _colored(drawing, left=red, right=blue, shift=(5, 3))
+    prompt, matches, refined = reference_hints(reference, regions=regions)
+    assert int(refined.max()) == int(regions.max()) + 1  # the box's inside became two sub-regions
+    assert np.array_equal(refined == 0, regions == 0)
+    inside = int(regions[60, 90])
+    pieces = [m for m in matches if m.get("split_from") == inside]
+    assert sorted(m["color"] for m in pieces) == sorted([format_color(red), format_color(blue)])
+    assert all(m["source"] is not None and m["confidence"] > 0.9 for m in pieces)
+    assert len(matches) == int(refined.max())
+    res = colorize(drawing, hints_from_json(prompt, width=128, height=128), regions=refined)
+    assert res.proof["hint_adherence"] == 1.0
+    assert (res.flats[60:100, 22:58] == red).all()
+    assert (res.flats[30:100, 70:105] == blue).all()
+    assert (res.flats[44, 40] == (40, 160, 40)).all()
+
+
+def test_a_reference_without_inner_color_edges_changes_nothing() -> None:
+    drawing, regions = _box_drawing()
+    reference = _colored(drawing, left=(200, 40, 30), right=(200, 40, 30), shift=(5, 3))
+    split = reference_hints(reference, regions=regions)
+    plain = reference_hints(reference, regions=regions, split=False)
+    assert split[2] is regions or np.array_equal(split[2], regions)
+    assert split[0] == plain[0] and split[1] == plain[1]
+    assert not any("split_from" in m for m in split[1])
+
+
+def test_a_character_reference_with_line_bounded_regions_changes_nothing() -> None:
+    c = make_character(seed=32)
+    regions = _regions(c.drawing)
+    shifted = np.full_like(c.colored[..., :3], 255)
+    shifted[6:, 9:] = c.colored[:-6, :-9, :3]
+    split = reference_hints(shifted, regions=regions)
+    assert np.array_equal(split[2], regions)
+    assert split[:2] == reference_hints(shifted, regions=regions, split=False)[:2]
+
+
+def test_colorize_rejects_a_region_map_that_does_not_refine_the_drawings() -> None:
+    drawing, regions = _box_drawing()
+    merged = np.where(regions > 0, 1, 0).astype(np.int32)  # one region across lines' two sides
+    with pytest.raises(BadPrompt):
+        colorize(drawing, hints_from_json({"points": []}, width=128, height=128), regions=merged)
+    with pytest.raises(BadPrompt):
+        colorize(drawing, hints_from_json({"points": []}, width=128, height=128), regions=regions[:-1])
 
 
 def test_color_regions_split_colors_and_drop_ink() -> None:

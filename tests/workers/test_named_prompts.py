@@ -58,6 +58,33 @@ def test_a_reference_picture_gives_matched_regions_their_colors(embedded, data_d
     assert matches and all({"region", "source", "confidence"} <= set(m) for m in matches)
 
 
+def test_a_reference_splits_regions_it_colors_in_pieces_and_the_job_fills_the_refined_map(embedded, data_dir):
+    colored = (data_dir / "train" / f"{NAME}_color.png").read_bytes()
+    job = _run(embedded, _spec(data_dir, payload={}, kind="reference", reference=colored))
+    assert job.state == "done", job.error
+    matches = job.result["reference_matches"]
+    pieces = [m for m in matches if "split_from" in m]
+    assert pieces and all(m["source"] is not None and m["confidence"] > 0.5 for m in pieces)
+    assert job.result["region_count"] == len(matches) == max(m["region"] for m in matches)
+    assert job.result["proof"]["hint_adherence"] == 1.0
+
+
+def test_a_recolor_of_a_split_revision_keeps_its_sub_regions(embedded, data_dir):
+    from workers.submit import submit_recolor
+
+    colored = (data_dir / "train" / f"{NAME}_color.png").read_bytes()
+    job = _run(embedded, _spec(data_dir, payload={}, kind="reference", reference=colored))
+    assert any("split_from" in m for m in job.result["reference_matches"]), "the reference split nothing"
+    recolor_id = submit_recolor(embedded, revision_id=job.revision_id, edits={"1": "#123456"}, at=[])
+    tasks.recolor.apply(args=[recolor_id])
+    with embedded.sessions() as session:
+        recolor = session.get(Job, recolor_id)
+        assert recolor.state == "done", recolor.error
+        locality = recolor.result["locality"]
+    assert locality["unchanged_outside"] == 1.0
+    assert recolor.result["region_count"] == job.result["region_count"]
+
+
 def test_a_manifest_palette_per_character_applies_to_each_drawing(tmp_path, data_dir):
     shutil.copy(data_dir / "train" / f"{NAME}_line.png", tmp_path / "a.png")
     manifest = {
