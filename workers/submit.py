@@ -146,10 +146,9 @@ def _check_images(ctx: Context, specs: list[DrawingSpec]) -> None:
     """Decode every image up front (a front door that must refuse broken uploads before any row exists)."""
     for spec in specs:
         decode_image(spec.line, name=spec.name, max_pixels=ctx.settings.max_pixels)
-        if spec.hint_image is not None:
-            decode_image(
-                spec.hint_image, name=f"hint image of {spec.name}", max_pixels=ctx.settings.max_pixels
-            )
+        for what, data in (("hint image", spec.hint_image), ("reference picture", spec.reference)):
+            if data is not None:
+                decode_image(data, name=f"{what} of {spec.name}", max_pixels=ctx.settings.max_pixels)
 
 
 def submit_manifest(

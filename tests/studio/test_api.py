@@ -9,7 +9,7 @@ import re
 
 import httpx
 import pytest
-from api_server import MAX_FILE_BYTES, MAX_REQUEST_BYTES, Api, manifest_files, wait_jobs
+from api_server import MAX_FILE_BYTES, MAX_REQUEST_BYTES, SAMPLES, Api, manifest_files, wait_jobs
 
 from db import job_queries, queries
 
@@ -98,6 +98,18 @@ def test_admin_creates_a_token_shown_once_and_revokes_it(api: Api) -> None:
     assert httpx.get(f"{api.url}/api/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     with api.client("lea") as lea:
         assert lea.post("/api/tokens", json={"name": "x", "role": "admin"}).status_code == 403
+
+
+def test_a_reference_that_is_not_an_image_is_refused_before_any_job(api: Api) -> None:
+    line = (SAMPLES / "bearded_man_line.png").read_bytes()
+    parts = manifest_files(manifest="drawings:\n  - {line: hero.png, reference: ref.png}\n")
+    parts += [("files", ("hero.png", line)), ("files", ("ref.png", b"not a picture"))]
+    with api.client("sam") as sam:
+        before = sam.get("/api/jobs").json()["total"]
+        answer = sam.post("/api/batches", files=parts)
+        assert answer.status_code == 422
+        assert "reference picture of hero.png" in answer.json()["detail"]
+        assert sam.get("/api/jobs").json()["total"] == before
 
 
 def test_a_file_that_is_not_an_image_is_refused_before_any_job(api: Api) -> None:
