@@ -4,35 +4,50 @@ The three jobs are `colorize`, `blockify` and the recolor helpers (`target_promp
 `recolor_locality`); `decode_image` / `encode_png` convert between bytes and arrays.
 """
 
-from pipeline.blockify import Block, BlockifyResult, block_table_json, blockify
-from pipeline.colorize import ColorizeResult, colorize
-from pipeline.errors import (
-    AssetCorrupt,
-    BadColor,
-    BadInput,
-    BadManifest,
-    BadPrompt,
-    HintOutOfBounds,
-    ImageTooLarge,
-    NotAnImage,
-    NotFound,
-    TintError,
-    Transient,
-    UnknownBlock,
-)
-from pipeline.hints import (
-    Hints,
-    empty_hints,
-    format_color,
-    hints_from_image,
-    hints_from_json,
-    merge_hints,
-    parse_color,
-)
-from pipeline.images import decode_image, decode_label_map, encode_png
-from pipeline.lines import Lines, extract_lines
-from pipeline.recolor import edits_at_points, recolor_locality, target_prompt
-from pipeline.regions import assign_line_pixels, find_regions
+import importlib
+import sys
+import types
+from typing import Any
+
+# Public names load on first use, so a command that only needs `pipeline.errors` (e.g. `tint status`)
+# does not import OpenCV, NumPy and Pillow. name -> module that defines it.
+_HOME = {
+    "AssetCorrupt": "pipeline.errors",
+    "BadColor": "pipeline.errors",
+    "BadInput": "pipeline.errors",
+    "BadManifest": "pipeline.errors",
+    "BadPrompt": "pipeline.errors",
+    "Block": "pipeline.blockify",
+    "BlockifyResult": "pipeline.blockify",
+    "ColorizeResult": "pipeline.colorize",
+    "HintOutOfBounds": "pipeline.errors",
+    "Hints": "pipeline.hints",
+    "ImageTooLarge": "pipeline.errors",
+    "Lines": "pipeline.lines",
+    "NotAnImage": "pipeline.errors",
+    "NotFound": "pipeline.errors",
+    "TintError": "pipeline.errors",
+    "Transient": "pipeline.errors",
+    "UnknownBlock": "pipeline.errors",
+    "assign_line_pixels": "pipeline.regions",
+    "block_table_json": "pipeline.blockify",
+    "blockify": "pipeline.blockify",
+    "colorize": "pipeline.colorize",
+    "decode_image": "pipeline.images",
+    "decode_label_map": "pipeline.images",
+    "edits_at_points": "pipeline.recolor",
+    "empty_hints": "pipeline.hints",
+    "encode_png": "pipeline.images",
+    "extract_lines": "pipeline.lines",
+    "find_regions": "pipeline.regions",
+    "format_color": "pipeline.hints",
+    "hints_from_image": "pipeline.hints",
+    "hints_from_json": "pipeline.hints",
+    "merge_hints": "pipeline.hints",
+    "parse_color": "pipeline.hints",
+    "recolor_locality": "pipeline.recolor",
+    "target_prompt": "pipeline.recolor",
+}
 
 __all__ = [
     "AssetCorrupt",
@@ -71,3 +86,24 @@ __all__ = [
     "recolor_locality",
     "target_prompt",
 ]
+
+
+class _Package(types.ModuleType):
+    """This package: public names resolve lazily, and functions keep their names over submodules."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _HOME:
+            raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        setattr(self, name, value)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing pipeline.blockify binds that submodule as the package's `blockify`; where a public
+        # function has the submodule's name (blockify, colorize), the function keeps it, as it always had.
+        if isinstance(value, types.ModuleType) and _HOME.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -16,9 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from db.models import Job
 from pipeline.errors import BadInput, TintError
 from workers.context import Context, get_context
-from workers.embedded import in_process_worker, worker_is_running
 from workers.manifest import STYLES, DrawingSpec, read_hint_file
-from workers.submit import wait_for_job
 
 __all__ = [
     "friendly",
@@ -92,6 +90,8 @@ def drawing_spec(
 def worker_available(ctx: Context | None = None) -> Iterator[str]:
     """Yield "running" when a worker is alive, else start an in-process worker for the block."""
     ctx = ctx or get_context()
+    from workers.embedded import in_process_worker, worker_is_running  # Celery: only when jobs run
+
     if worker_is_running():
         yield "running"
         return
@@ -101,6 +101,8 @@ def worker_available(ctx: Context | None = None) -> Iterator[str]:
 
 def wait_jobs(ctx: Context, job_ids: list[int], *, label: str, timeout_s: float | None = None) -> list[Job]:
     """Wait for every job with a progress bar; returns the finished rows in the order given."""
+    from workers.submit import wait_for_job  # Celery: only when jobs run
+
     timeout_s = timeout_s or ctx.settings.result_timeout_s
     finished: dict[int, Job] = {}
     columns = (
