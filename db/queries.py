@@ -124,8 +124,9 @@ def create_batch(session: Session, *, name: str, submitted_by: str = "", manifes
     return batch
 
 
-def get_batch(session: Session, batch_id: int) -> Batch | None:
-    return session.get(Batch, batch_id)
+def get_batch(session: Session, batch_id: int, *, with_manifest: bool = True) -> Batch | None:
+    """The batch, or None; with_manifest=False leaves its manifest (megabytes for a season) unread."""
+    return session.get(Batch, batch_id, options=() if with_manifest else (defer(Batch.manifest),))
 
 
 def list_batches(session: Session, *, limit: int = 50) -> list[Batch]:

@@ -246,7 +246,7 @@ def status(
         if batch is None:
             batches = queries.list_batches(session)
         else:
-            found = queries.get_batch(session, batch)
+            found = queries.get_batch(session, batch, with_manifest=False)
             if found is None:
                 raise BadInput(f"batch {batch} does not exist; `tint status` lists batches.")
             batches = [found]
