@@ -90,7 +90,35 @@ class Up(nn.Module):
         return self.block(torch.cat([x, skip], dim=1))
 
 
-class ColorizerNet(nn.Module):
+class PatchUNet(nn.Module):
+    """The U-Net the colorizer and the parts model share: space-to-depth by `patch`, ConvBlocks down,
+    a global-average branch at the bottleneck (every pixel sees the whole drawing), Up blocks with skips,
+    a 1x1 head and pixel shuffle back. `trunk(x)` maps (B, c_in, H, W) to (B, c_out, H, W) logits."""
+
+    def __init__(self, c_in: int, c_out: int, *, widths: tuple[int, ...], patch: int) -> None:
+        super().__init__()
+        w, p = widths, patch
+        self.patch = patch
+        self.downs = nn.ModuleList([ConvBlock(c_in * p * p, w[0])])
+        self.downs.extend(ConvBlock(w[i - 1], w[i]) for i in range(1, len(w)))
+        self.glob = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU())
+        self.ups = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(len(w) - 1)))
+        self.head = nn.Conv2d(w[0], c_out * p * p, 1)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, c_out, H, W) of inputs (B, c_in, H, W); H, W multiples of patch * 2^(levels-1)."""
+        x = F.pixel_unshuffle(x, self.patch)
+        skips = []
+        for i, down in enumerate(self.downs):
+            x = down(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        x = x + self.glob(x.mean(dim=(2, 3)))[:, :, None, None]  # (B, C) summary to every pixel
+        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
+            x = up(x, skip)
+        return F.pixel_shuffle(self.head(x), self.patch)
+
+
+class ColorizerNet(PatchUNet):
     """Conditional U-Net: (B, 6, H, W) inputs -> (B, 4, H, W) outputs in [0, 1] (rgb) and ~[0.5, 1.5] (shade).
 
     H and W must be multiples of `multiple(config)`. Space-to-depth by `patch` first (flats need one color
@@ -100,28 +128,14 @@ class ColorizerNet(nn.Module):
     """
 
     def __init__(self, config: ColorizerConfig) -> None:
-        super().__init__()
+        super().__init__(config.in_channels, config.out_channels, widths=config.widths, patch=config.patch)
         self.config = config
-        w, p = config.widths, config.patch
-        self.downs = nn.ModuleList([ConvBlock(config.in_channels * p * p, w[0])])
-        self.downs.extend(ConvBlock(w[i - 1], w[i]) for i in range(1, len(w)))
-        self.glob = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU())
-        self.ups = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(len(w) - 1)))
-        self.head = nn.Conv2d(w[0], config.out_channels * p * p, 1)
 
     def forward(
         self, x: torch.Tensor, target: torch.Tensor | None = None, weight: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Outputs (B, 4, H, W); with target (B, 3, H, W) also the weighted L1 loss on rgb."""
-        x = F.pixel_unshuffle(x, self.config.patch)  # (B, 6 p^2, H/p, W/p)
-        skips = []
-        for i, down in enumerate(self.downs):
-            x = down(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        x = x + self.glob(x.mean(dim=(2, 3)))[:, :, None, None]  # (B, C) palette summary to every pixel
-        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
-            x = up(x, skip)
-        raw = F.pixel_shuffle(self.head(x), self.config.patch)  # (B, 4, H, W)
+        raw = self.trunk(x)  # (B, 4, H, W)
         out = torch.cat([torch.sigmoid(raw[:, :3]), 0.5 + torch.sigmoid(raw[:, 3:])], dim=1)
         if target is None:
             return out, None

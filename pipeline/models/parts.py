@@ -18,11 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import save_file
-from torch import nn
 
-from pipeline.models.colorizer import ConvBlock, Up, _fuse_batchnorm, ink_of, read_weights, resolve_device
+from pipeline.models.colorizer import PatchUNet, _fuse_batchnorm, ink_of, read_weights, resolve_device
 
 __all__ = [
     "PART_COLORS",
@@ -70,29 +68,16 @@ def _multiple(config: PartsConfig) -> int:
     return config.patch * 2 ** (len(config.widths) - 1)
 
 
-class PartsNet(nn.Module):
+class PartsNet(PatchUNet):
     """U-Net: (B, 3, H, W) -> (B, parts, H, W) logits; H, W multiples of patch * 2^(levels-1)."""
 
     def __init__(self, config: PartsConfig) -> None:
-        super().__init__()
+        super().__init__(config.in_channels, config.parts, widths=config.widths, patch=config.patch)
         self.config = config
-        w, p = config.widths, config.patch
-        self.downs = nn.ModuleList([ConvBlock(config.in_channels * p * p, w[0])])
-        self.downs.extend(ConvBlock(w[i - 1], w[i]) for i in range(1, len(w)))
-        self.glob = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU())
-        self.ups = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(len(w) - 1)))
-        self.head = nn.Conv2d(w[0], config.parts * p * p, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pixel_unshuffle(x, self.config.patch)
-        skips = []
-        for i, down in enumerate(self.downs):
-            x = down(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        x = x + self.glob(x.mean(dim=(2, 3)))[:, :, None, None]
-        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
-            x = up(x, skip)
-        return F.pixel_shuffle(self.head(x), self.config.patch)
+        """Part logits (B, parts, H, W)."""
+        return self.trunk(x)
 
 
 def encode_parts_input(ink: np.ndarray) -> np.ndarray:
