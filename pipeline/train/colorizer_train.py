@@ -10,7 +10,6 @@ from a patch discriminator]. Training stops when the smoothed training loss stay
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from pipeline.models.colorizer import ColorizerConfig, ColorizerNet, resolve_dev
 from pipeline.models.discriminator import PatchDiscriminator
 from pipeline.train.colorizer_data import DEFAULT_DATA, Batch, generated_examples, load_openmoji, make_batch
 from pipeline.train.losses import StyleLoss, adversarial_d, adversarial_g, region_l1
+from pipeline.train.schedule import warmup_cosine
 
 __all__ = ["TrainConfig", "TrainResult", "colorizer_loss", "train_colorizer"]
 
@@ -74,10 +74,8 @@ def _tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
 
 def _lr(cfg: TrainConfig, step: int) -> float:
     """Linear warmup, then cosine decay to 10% of lr at the budget."""
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, t))))
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return warmup_cosine(step, lr=cfg.lr, warmup=cfg.warmup, progress=progress, floor=0.1)
 
 
 def colorizer_loss(

@@ -26,6 +26,7 @@ from pipeline.images import decode_label_map
 from pipeline.models.partition import PartitionConfig, PartitionNet, save
 from pipeline.regions import assign_line_pixels
 from pipeline.train.degrade import degrade
+from pipeline.train.schedule import warmup_cosine
 
 __all__ = ["TrainConfig", "Sample", "boundary_target", "load_openmoji", "make_batch", "train"]
 
@@ -150,10 +151,8 @@ def make_batch(
 def _lr(step: int, cfg: TrainConfig, *, minutes: float) -> float:
     """Linear warm-up for 100 steps, then cosine decay to 5% over the step or time budget, whichever
     runs out first (on a shared CPU the time budget usually does)."""
-    if step < 100:
-        return cfg.lr * (step + 1) / 100
-    progress = min(1.0, max(step / cfg.max_steps, minutes / cfg.max_minutes))
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+    progress = max(step / cfg.max_steps, minutes / cfg.max_minutes)
+    return warmup_cosine(step, lr=cfg.lr, warmup=100, progress=progress, floor=0.05)
 
 
 @torch.no_grad()

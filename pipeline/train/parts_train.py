@@ -11,7 +11,6 @@ Stops at the step budget or the wall-clock budget. The output folder gets `check
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from pipeline.models.parts import (
     save_parts,
 )
 from pipeline.train.characters import PARTS, make_character
+from pipeline.train.schedule import warmup_cosine
 
 __all__ = ["PartsTrainConfig", "PartsTrainResult", "make_pool", "part_iou", "train_parts", "HELD_OUT_SEED"]
 
@@ -114,10 +114,9 @@ def part_iou(pred: np.ndarray, truth: np.ndarray, *, parts: int = len(PART_NAMES
 
 
 def _lr(cfg: PartsTrainConfig, step: int) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * (0.05 + 0.475 * (1 + math.cos(math.pi * min(1.0, t))))
+    """Linear warmup, then cosine decay to 5% of lr at the step budget."""
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return warmup_cosine(step, lr=cfg.lr, warmup=cfg.warmup, progress=progress, floor=0.05)
 
 
 def train_parts(
