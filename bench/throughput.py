@@ -165,6 +165,16 @@ def run_pipeline(items: list[dict]) -> list[float]:
     return times
 
 
+ASSETS = {"where": "s3"}  # --assets: "s3" (the S3 server) or "local" (a directory: no object-store cost)
+
+
+def _storage_url(services: Services, bucket: str) -> str:
+    """Where a run writes its outputs: the run's fresh bucket, or a fresh local directory."""
+    if ASSETS["where"] == "local":
+        return str(services.home / f"assets-{bucket}")
+    return f"s3://{bucket}"
+
+
 def _context(services: Services, bucket: str) -> Any:
     from workers.celery_app import app, retarget
     from workers.context import make_context, set_context
@@ -174,7 +184,7 @@ def _context(services: Services, bucket: str) -> Any:
         home=services.home,
         database_url=services.database_url,
         broker_url=services.broker_url,
-        storage_url=f"s3://{bucket}",
+        storage_url=_storage_url(services, bucket),
         s3_endpoint=services.s3_endpoint,
     )
     if app.conf.broker_url != settings.broker_url:
@@ -220,7 +230,9 @@ def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
 def _start_workers(
     services: Services, bucket: str, count: int, probes: Path, logs: Path, *, batch: int = 1
 ) -> list:
-    env = service_env(services, bucket=bucket, TINT_LOG_LEVEL="WARNING")
+    env = service_env(
+        services, bucket=bucket, TINT_LOG_LEVEL="WARNING", TINT_STORAGE_URL=_storage_url(services, bucket)
+    )
     procs = []
     for index in range(count):
         out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
@@ -304,10 +316,17 @@ def main() -> None:
     parser.add_argument(
         "--batch", default="1,4", help="micro-batch sizes (`tint worker --batch`) per worker count"
     )
+    parser.add_argument(
+        "--assets",
+        choices=("s3", "local"),
+        default="s3",
+        help="outputs to the S3 server (default) or a local directory, to see the object store's share",
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
     counts = [int(c) for c in args.workers.split(",") if c]
+    ASSETS["where"] = args.assets
     items = test_items(args.jobs)
     with tempfile.TemporaryDirectory(prefix="tint-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -317,7 +336,7 @@ def main() -> None:
         ) as services:
             print(
                 f"{args.jobs} jobs of 512x512 drawings; services: PostgreSQL schema, Redis "
-                f"{args.redis_url}, S3 {services.s3_endpoint}",
+                f"{args.redis_url}, assets: {args.assets} (S3 server {services.s3_endpoint})",
                 flush=True,
             )
             pipeline_ms = run_pipeline(items)
