@@ -23,6 +23,7 @@ from pipeline.errors import NotFound, Transient
 from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
 from pipeline.images import decode_image, encode_png
 from workers.context import Context
+from workers.storage import sha256_hex
 
 __all__ = [
     "JobInputs",
@@ -152,11 +153,19 @@ def _write_pool() -> ThreadPoolExecutor:
     return _writer
 
 
-def store_arrays(ctx: Context, arrays: dict[str, np.ndarray], *, timings: dict[str, float]) -> Stored:
+def store_arrays(
+    ctx: Context,
+    arrays: dict[str, np.ndarray],
+    *,
+    timings: dict[str, float],
+    stored_already: frozenset[str] = frozenset(),
+) -> Stored:
     """Encode each array as PNG and write it content-addressed, all at once in threads.
 
-    PNG encoding (OpenCV) and storage I/O both release the GIL, so the outputs of a job are written in
-    about the time of the slowest one. Adds "encode" and "store" (summed over outputs) and "write" (wall).
+    PNG encoding (zlib) and storage I/O both release the GIL, so the outputs of a job are written in
+    about the time of the slowest one. Bytes whose sha256 is in `stored_already` (e.g. a parent revision's
+    line layer and region map, which a recolor reproduces) are not written again. Adds "encode" and
+    "store" (summed over outputs) and "write" (wall).
     """
 
     def one(item: tuple[str, np.ndarray]) -> tuple[str, dict, float, float]:
@@ -164,7 +173,9 @@ def store_arrays(ctx: Context, arrays: dict[str, np.ndarray], *, timings: dict[s
         t0 = time.perf_counter()
         data = encode_png(array)
         t1 = time.perf_counter()
-        sha = ctx.storage.put(data, media_type="image/png", fresh=True)
+        sha = sha256_hex(data)
+        if sha not in stored_already:
+            ctx.storage.put(data, media_type="image/png", fresh=True)
         row = {
             "sha256": sha,
             "key": ctx.storage.key(sha),

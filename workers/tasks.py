@@ -97,6 +97,7 @@ def _colorize_and_store(
     timings: dict[str, float],
     style: str = "flat",
     regions: np.ndarray | None = None,
+    stored_already: frozenset[str] = frozenset(),
 ):
     model = models.colorizer()
     result = pipeline.colorize(
@@ -116,7 +117,7 @@ def _colorize_and_store(
         "lines": result.lines,
         "regions": _region_map(result.regions),
     }
-    return result, jobs.store_arrays(ctx, arrays, timings=timings)
+    return result, jobs.store_arrays(ctx, arrays, timings=timings, stored_already=stored_already)
 
 
 def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
@@ -253,8 +254,12 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
     target = _timed(timings, "target", pipeline.target_prompt, blocks=blocks, colored=colored, edits=edits)
     hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
-    # the parent's own region map: it may refine the drawing's (a reference prompt splits regions)
-    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, regions=regions)
+    # the parent's own region map: it may refine the drawing's (a reference prompt splits regions);
+    # its line layer and region map come out byte for byte the same, so they are not written again
+    parent_assets = frozenset(parent.assets.values())
+    result, stored = _colorize_and_store(
+        ctx, drawing, hints, timings=timings, regions=regions, stored_already=parent_assets
+    )
     locality = pipeline.recolor_locality(
         parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
     )

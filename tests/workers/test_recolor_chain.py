@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from db import queries
-from db.models import Job
+from db.models import Job, Revision
 from pipeline import blockify
 from workers import tasks
 from workers.manifest import DrawingSpec
@@ -83,3 +83,23 @@ def test_an_edit_image_recolors_the_painted_block_only(embedded, data_dir):
     assert (after[regions == target] == (0x12, 0x34, 0x56)).all()
     assert child.result["locality"]["unchanged_outside"] == 1.0
     assert child.result["edits"] == {str(target): "#123456"}
+
+
+def test_a_recolor_writes_only_the_images_that_changed(embedded, data_dir, monkeypatch):
+    job = _colorize(embedded, data_dir)
+    written: list[str] = []
+    put = embedded.storage.put
+    monkeypatch.setattr(embedded.storage, "put", lambda data, **kw: written.append(kw) or put(data, **kw))
+    recolor_id = submit_recolor(embedded, revision_id=job.revision_id, edits={"2": "#123456"}, at=[])
+    tasks.recolor.apply(args=[recolor_id])
+    recolor = _job(embedded, recolor_id)
+    with embedded.sessions() as session:
+        parent_assets = dict(session.get(Revision, job.revision_id).assets)
+        child_assets = dict(session.get(Revision, recolor.revision_id).assets)
+    for role in ("lines", "regions"):
+        assert child_assets[role] == parent_assets[role]
+    assert child_assets["colored"] != parent_assets["colored"]
+    images = [kw for kw in written if kw.get("media_type") == "image/png"]
+    assert len(images) == 2  # colored and flats; the line layer and region map are the parent's
+    for role in ("colored", "flats", "lines", "regions"):
+        assert embedded.storage.get(child_assets[role])  # every asset of the new revision is readable
