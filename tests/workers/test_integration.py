@@ -143,8 +143,9 @@ def test_batch_on_real_services_ends_done_or_failed_with_reason(
             and 'model="colorizer"' in line
             and ("_count" in line or "_sum" in line)
         }
-        assert sizes["tint_model_batch_size_count"] < GOOD  # fewer passes than drawings
-        assert sizes["tint_model_batch_size_sum"] == GOOD  # each good drawing went through exactly once
+        passes, inputs = sizes["tint_model_batch_size_count"], sizes["tint_model_batch_size_sum"]
+        assert inputs >= GOOD  # every good drawing went through the model (a retry may add one)
+        assert passes < inputs  # at least one forward pass served several drawings
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     keys = {o["Key"].rsplit("/", 1)[-1] for o in s3.list_objects_v2(Bucket=s3_bucket).get("Contents", [])}
