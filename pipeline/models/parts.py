@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from pipeline.models.colorizer import PatchUNet, _fuse_batchnorm, ink_of, read_weights, resolve_device
+from pipeline.train.characters import PARTS
 
 __all__ = [
     "PART_COLORS",
@@ -38,19 +39,8 @@ __all__ = [
 ]
 
 SHIPPED_PARTS = Path(__file__).resolve().parent / "weights" / "parts.safetensors"
-# the same order as pipeline.train.characters.PARTS (the training labels); index 0 is background
-PART_NAMES: tuple[str, ...] = (
-    "background",
-    "skin",
-    "hair",
-    "eyes",
-    "eye_whites",
-    "mouth",
-    "top",
-    "bottom",
-    "shoes",
-    "accessory",
-)
+# the part names are the generator's training labels, in their order; index 0 is background
+PART_NAMES: tuple[str, ...] = PARTS
 
 
 @dataclass(frozen=True)
