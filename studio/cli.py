@@ -197,6 +197,13 @@ def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make 
         new = session.get(Revision, job.revision_id)
         same_models = old.model_versions == new.model_versions
         differing = sorted(role for role in old.assets if old.assets.get(role) != new.assets.get(role))
+    recoded = runner.same_pixels(ctx, old.assets, new.assets, roles=differing)
+    if differing and recoded == differing:  # e.g. a revision written before the PNG encoder changed
+        console.print(
+            f"revision {job.revision_id} has the same pixels as revision {revision_id} in every image; "
+            f"the PNG bytes of {', '.join(differing)} differ (written by another PNG encoder)"
+        )
+        return
     if differing:
         console.print(
             f"revision {job.revision_id} differs from {revision_id} in: {', '.join(differing)}"

@@ -170,3 +170,20 @@ def context():
     from workers.context import get_context
 
     return get_context()
+
+
+def same_pixels(ctx: Context, old: dict, new: dict, *, roles: list[str]) -> list[str]:
+    """Of `roles` (assets that differ by hash), those whose two PNGs decode to the same pixels."""
+    import numpy as np
+
+    from pipeline.images import decode_image, decode_label_map
+
+    same = []
+    for role in roles:
+        if not (old.get(role) and new.get(role)) or role.endswith("json"):
+            continue
+        decode = decode_label_map if role in ("regions", "block_labels") else decode_image
+        a, b = (decode(ctx.storage.get(old[role])), decode(ctx.storage.get(new[role])))
+        if a.shape == b.shape and np.array_equal(a, b):
+            same.append(role)
+    return same

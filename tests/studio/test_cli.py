@@ -136,3 +136,36 @@ def test_rerun_of_a_revision_is_bit_identical(colorized):
     run = tint("rerun", str(parent), home=home)
     assert run.returncode == 0, run.stderr
     assert "bit-identical" in run.stdout
+
+
+def test_rerun_of_a_revision_written_by_another_png_encoder_reports_the_same_pixels(colorized, tmp_path):
+    import io
+
+    from db.models import Revision
+    from workers.context import make_context
+    from workers.settings import Settings
+
+    home, out, _, _ = colorized
+    parent = json.loads((out / "result.json").read_text())["revision_id"]
+    ctx = make_context(Settings(home=home))
+
+    def set_colored(make) -> str:
+        with ctx.sessions() as session, session.begin():
+            revision = session.get(Revision, parent)
+            before = revision.assets["colored"]
+            revision.assets = {**revision.assets, "colored": make(before)}
+            return before
+
+    def pillow_png(sha: str) -> str:  # Pillow's encoder: other bytes, the same pixels
+        buf = io.BytesIO()
+        Image.open(io.BytesIO(ctx.storage.get(sha))).save(buf, "PNG", optimize=True)
+        return ctx.storage.put(buf.getvalue())
+
+    original = set_colored(pillow_png)
+    try:
+        run = tint("rerun", str(parent), home=home)
+    finally:
+        set_colored(lambda _: original)  # the shared revision as the other tests know it
+        ctx.engine.dispose()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "same pixels" in run.stdout and "colored" in run.stdout
