@@ -5,7 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["adjusted_rand_index", "boundaries", "boundary_f1"]
+from pipeline.blockify import label_edges
+
+__all__ = ["adjusted_rand_index", "boundary_f1"]
 
 
 def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
@@ -23,21 +25,9 @@ def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
     return float((sum_ij - expected) / (top - expected)) if top != expected else 1.0
 
 
-def boundaries(labels: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels with a 4-neighbour of another label."""
-    edge = np.zeros(labels.shape, bool)
-    h = labels[:, 1:] != labels[:, :-1]
-    v = labels[1:, :] != labels[:-1, :]
-    edge[:, 1:] |= h
-    edge[:, :-1] |= h
-    edge[1:, :] |= v
-    edge[:-1, :] |= v
-    return edge
-
-
 def boundary_f1(pred: np.ndarray, true: np.ndarray, *, tol: int = 2) -> float:
     """F1 of boundary pixels, a match being within tol px (Euclidean)."""
-    bp, bt = boundaries(pred), boundaries(true)
+    bp, bt = label_edges(pred), label_edges(true)
     if not bp.any() and not bt.any():
         return 1.0
     if not bp.any() or not bt.any():

@@ -34,6 +34,7 @@ __all__ = [
     "split_flat_pieces",
     "equal_color_components",
     "inner_distance",
+    "label_edges",
 ]
 
 Color = tuple[int, int, int]
@@ -127,21 +128,27 @@ def representative_points(dist: np.ndarray, *, labels: np.ndarray, ids: list[int
     return [(int(first[i] // width), int(first[i] % width)) for i in ids]
 
 
-def bounding_boxes(labels: np.ndarray, *, count: int) -> np.ndarray:
-    """(count + 1, 4) int64 inclusive (x0, y0, x1, y1) per id; only edge pixels are visited.
-
-    A label's extreme pixels always have a 4-neighbour of another label or lie on the image border.
-    """
-    height, width = labels.shape
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels with a 4-neighbour of another label."""
     edge = np.zeros(labels.shape, bool)
-    edge[[0, -1], :] = True
-    edge[:, [0, -1]] = True
     h = labels[:, 1:] != labels[:, :-1]
     v = labels[1:, :] != labels[:-1, :]
     edge[:, 1:] |= h
     edge[:, :-1] |= h
     edge[1:, :] |= v
     edge[:-1, :] |= v
+    return edge
+
+
+def bounding_boxes(labels: np.ndarray, *, count: int) -> np.ndarray:
+    """(count + 1, 4) int64 inclusive (x0, y0, x1, y1) per id; only edge pixels are visited.
+
+    A label's extreme pixels always have a 4-neighbour of another label or lie on the image border.
+    """
+    height, width = labels.shape
+    edge = label_edges(labels)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
     ys, xs = np.nonzero(edge)
     ids = labels[ys, xs]
     box = np.empty((count + 1, 4), np.int64)
