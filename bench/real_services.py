@@ -41,6 +41,7 @@ class Services:
     broker_url: str
     s3_endpoint: str
     home: Path
+    s3_pid: int = 0  # the S3 server's process, for bench/cpu_share.py
 
     def flush_broker(self) -> None:
         """Empty the Redis database: no message of an earlier run is left for the next one."""
@@ -68,7 +69,7 @@ def _wait_http(url: str, *, timeout_s: float) -> None:
 
 
 @contextlib.contextmanager
-def _moto_server(log: Path) -> Iterator[str]:
+def _moto_server(log: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     with open(log, "w") as out:
         proc = subprocess.Popen(
@@ -79,7 +80,7 @@ def _moto_server(log: Path) -> Iterator[str]:
         )
         try:
             _wait_http(f"http://127.0.0.1:{port}/moto-api/", timeout_s=60)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", proc.pid
         finally:
             proc.terminate()
             proc.wait(20)
@@ -116,9 +117,11 @@ def real_services(*, postgres_url: str, redis_url: str, home: Path) -> Iterator[
         raise SystemExit(f"error: Redis does not answer at {redis_url} ({exc}).") from None
     os.environ.update(S3_CREDENTIALS)
     home.mkdir(parents=True, exist_ok=True)
-    with _fresh_schema(postgres_url) as database_url, _moto_server(home / "moto.log") as endpoint:
+    with _fresh_schema(postgres_url) as database_url, _moto_server(home / "moto.log") as (endpoint, pid):
         upgrade(database_url)
-        services = Services(database_url=database_url, broker_url=redis_url, s3_endpoint=endpoint, home=home)
+        services = Services(
+            database_url=database_url, broker_url=redis_url, s3_endpoint=endpoint, home=home, s3_pid=pid
+        )
         services.flush_broker()
         try:
             yield services

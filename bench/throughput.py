@@ -37,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cpu_share import CpuMeter, pids_in_group, pids_named  # noqa: E402
 from real_services import (  # noqa: E402
     DATA,
     POSTGRES_URL,
@@ -46,7 +47,7 @@ from real_services import (  # noqa: E402
     real_services,
     service_env,
 )
-from throughput_report import print_report  # noqa: E402
+from throughput_report import print_cpu, print_report  # noqa: E402
 
 __all__ = ["main", "install_probes"]
 
@@ -134,9 +135,9 @@ def read_probes(out_dir: Path) -> dict[int, dict]:
 # --- runs -----------------------------------------------------------------------------------------
 
 
-def run_pipeline(items: list[dict]) -> list[float]:
+def run_pipeline(items: list[dict]) -> tuple[list[float], float]:
     """ms of `pipeline.colorize` (with the colorizer, as the task runs it) per drawing, arrays decoded
-    beforehand (one warm-up call first)."""
+    beforehand (one warm-up call first), and its mean CPU ms per drawing."""
     import cv2
     import torch
 
@@ -158,11 +159,12 @@ def run_pipeline(items: list[dict]) -> list[float]:
         inputs.append((drawing, hints))
     pipeline.colorize(*inputs[0], **kwargs)
     times = []
+    cpu0 = time.process_time()
     for drawing, hints in inputs:
         t0 = time.perf_counter()
         pipeline.colorize(drawing, hints, **kwargs)
         times.append((time.perf_counter() - t0) * 1000)
-    return times
+    return times, (time.process_time() - cpu0) * 1000 / len(inputs)
 
 
 ASSETS = {"where": "s3"}  # --assets: "s3" (the S3 server) or "local" (a directory: no object-store cost)
@@ -207,6 +209,31 @@ def _job_rows(ctx: Any, batch_id: int) -> list[Any]:
         return list(session.execute(stmt))
 
 
+def _meter(services: Services, worker_pids: Callable[[], list[int]], *, bench: bool) -> CpuMeter:
+    """CPU by process for a run: the worker(s), the S3 server, PostgreSQL, Redis (and this bench process
+    when it is not itself the worker)."""
+    groups = {
+        "worker": worker_pids,
+        "S3 server": lambda: [services.s3_pid],
+        "PostgreSQL": lambda: pids_named("postgres"),
+        "Redis": lambda: pids_named("redis-server"),
+    }
+    if bench:
+        groups["bench"] = lambda: [os.getpid()]
+    return CpuMeter(groups)
+
+
+def _open_jobs(ctx: Any, batch_id: int) -> int:
+    """Jobs of the batch not yet done or failed (one cheap count: the bench polls it while workers run)."""
+    import sqlalchemy as sa
+
+    from db.models import Job
+
+    stmt = sa.select(sa.func.count()).where(Job.batch_id == batch_id, Job.state.not_in(("done", "failed")))
+    with ctx.sessions() as session:
+        return int(session.execute(stmt).scalar_one())
+
+
 def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
     """The worker's code path called in this process, job by job, with no broker in between."""
     from workers import jobs, tasks
@@ -216,15 +243,19 @@ def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
     batch_id = submit_manifest(ctx, manifest)
     services.flush_broker()  # the messages are not needed: this run calls the task body itself
     uninstall = install_probes(probes)
+    meter = _meter(services, lambda: [os.getpid()], bench=False)
     try:
+        meter.start()
         t0 = time.perf_counter()
         for row in sorted(_job_rows(ctx, batch_id)):
             job = jobs.start(ctx, row.id, worker="bench@direct")  # the probed function
             tasks.run_colorize(ctx, job)
         wall = time.perf_counter() - t0
+        cpu = meter.stop()
     finally:
         uninstall()
-    return {"rows": _job_rows(ctx, batch_id), "probes": read_probes(probes), "wall": wall, "workers": 1}
+    rows = _job_rows(ctx, batch_id)
+    return {"rows": rows, "probes": read_probes(probes), "wall": wall, "workers": 1, "cpu": cpu}
 
 
 def _start_workers(
@@ -279,14 +310,18 @@ def run_workers(
                 return len({w.name for w in job_queries.live_workers(session)} - known) >= count
 
         _wait(ready, timeout_s=180, what=f"{count} workers did not start (see {logs})")
+        pool = [proc.pid for proc, _ in procs]
+        meter = _meter(services, lambda: [p for pgid in pool for p in pids_in_group(pgid)], bench=True)
+        meter.start()
         t0 = time.perf_counter()
         batch_id = submit_manifest(ctx, manifest)
         submit_s = time.perf_counter() - t0
 
         def finished() -> bool:
-            return all(row.state in ("done", "failed") for row in _job_rows(ctx, batch_id))
+            return _open_jobs(ctx, batch_id) == 0
 
         _wait(finished, timeout_s=120 + 30 * len(_job_rows(ctx, batch_id)), what="the batch did not finish")
+        cpu = meter.stop()
     finally:
         for proc, out in procs:
             os.killpg(proc.pid, signal.SIGKILL)  # idle now; a warm shutdown of prefork takes seconds
@@ -301,6 +336,7 @@ def run_workers(
         "probes": read_probes(probes),
         "workers": count,
         "submit": submit_s,
+        "cpu": cpu,
     }
 
 
@@ -339,7 +375,7 @@ def main() -> None:
                 f"{args.redis_url}, assets: {args.assets} (S3 server {services.s3_endpoint})",
                 flush=True,
             )
-            pipeline_ms = run_pipeline(items)
+            pipeline_ms, pipeline_cpu = run_pipeline(items)
             runs = {}
             (tmp_path / "probes-direct").mkdir()
             runs["task, no broker"] = run_task_path(services, manifest, tmp_path / "probes-direct")
@@ -351,6 +387,7 @@ def main() -> None:
                     print(f"running {name}…", flush=True)
                     runs[name] = run_workers(services, manifest, count, probes, tmp_path, batch=batch)
             print_report(pipeline_ms, runs)
+            print_cpu(pipeline_ms, pipeline_cpu, runs, cores=os.cpu_count() or 1)
             for name, run in runs.items():
                 if "submit" in run:
                     print(f"submit of {args.jobs} drawings before '{name}': {run['submit']:.2f} s")

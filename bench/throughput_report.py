@@ -89,3 +89,24 @@ def print_report(pipeline_ms: list[float], runs: dict[str, dict]) -> None:
             f"| {name} | {run['workers']} | {len(run['rows'])} | {done} | {wall:.2f} | "
             f"{len(run['rows']) / wall:.2f} | {per_job:.1f} | {per_job / base:.2f} | {queue} |"
         )
+
+
+CPU_GROUPS = ("worker", "S3 server", "PostgreSQL", "Redis", "bench", "other")
+
+
+def print_cpu(pipeline_ms: list[float], pipeline_cpu_ms: float, runs: dict[str, dict], *, cores: int) -> None:
+    """CPU ms per job by process. The machine's busy CPU per job ÷ its cores is the least wall time a job
+    can take with every core busy; × workers ÷ the pipeline's CPU it is `floor ratio`, the lowest "ratio to
+    pipeline" that overlap alone could reach on this machine (same denominator: the mean pipeline ms)."""
+    base = statistics.fmean(pipeline_ms)
+    print(f"\nCPU ms per job, by process ({cores} cores; floor: busy CPU ÷ cores × workers ÷ pipeline ms)")
+    print("| run | " + " | ".join(CPU_GROUPS) + " | all | floor ratio |")
+    print("|---|" + "---:|" * (len(CPU_GROUPS) + 2))
+    print(f"| pipeline only | {pipeline_cpu_ms:.1f} |" + " |" * (len(CPU_GROUPS) - 1) + " | |")
+    for name, run in runs.items():
+        cpu, jobs = run.get("cpu"), len(run["rows"])
+        if not cpu:
+            continue
+        cells = [f"{cpu[g] / jobs:.1f}" if g in cpu else "" for g in CPU_GROUPS]
+        floor = cpu["machine"] / jobs / cores * run["workers"] / base  # per worker, as "ratio to pipeline"
+        print(f"| {name} | " + " | ".join(cells) + f" | {cpu['machine'] / jobs:.1f} | {floor:.2f} |")

@@ -115,15 +115,15 @@ def fail(ctx: Context, job_id: int, error: str) -> None:
 
 def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
     """The job's prompt turned into one hint set: hint image first, then points and strokes over it."""
-    hints = empty_hints(width=width, height=height)
+    hints = None
     if job.hint_sha:
         image = decode_image(ctx.storage.get(job.hint_sha), name=f"hint image of {job.drawing_name!r}")
         hints = hints_from_image(image, width=width, height=height)
     payload = {k: v for k, v in job.prompt_payload.items() if k in ("points", "strokes")}
     if payload:
         prompt_hints = hints_from_json(payload, width=width, height=height, name=job.drawing_name)
-        hints = merge_hints(hints, prompt_hints)
-    return hints
+        hints = prompt_hints if hints is None else merge_hints(hints, prompt_hints)
+    return hints if hints is not None else empty_hints(width=width, height=height)
 
 
 def load_revision(ctx: Context, revision_id: int) -> tuple[Revision, Drawing]:
