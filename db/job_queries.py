@@ -295,9 +295,10 @@ def finish_job(
     return made
 
 
-def fail_job(session: Session, job_id: int, *, error: str) -> None:
-    """Mark the job failed with a readable `error`. A job already done or cancelled is left as it is."""
-    _update_job(
+def fail_job(session: Session, job_id: int, *, error: str) -> Job | None:
+    """Mark the job failed with a readable `error`; the job if this call failed it. A job already done or
+    cancelled is left as it is (None)."""
+    failed = _update_job(
         session,
         job_id,
         Job.state.not_in(("done", "cancelled")),
@@ -305,7 +306,8 @@ def fail_job(session: Session, job_id: int, *, error: str) -> None:
         error=error,
         finished_at=utcnow(),
     )
-    _load_job(session, job_id)
+    job = _load_job(session, job_id)
+    return job if failed else None
 
 
 def requeue_job(session: Session, job_id: int, *, deadline_s: int = 600, only_stranded: bool = False) -> bool:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,6 +24,7 @@ from pipeline.errors import NotFound, Transient
 from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
 from pipeline.images import decode_image, encode_png
 from workers.context import Context
+from workers.metrics import observe_job
 from workers.storage import sha256_hex
 
 __all__ = [
@@ -57,6 +59,9 @@ class JobInputs:
     prompt_payload: dict
     hint_sha: str | None
     parent_revision_id: int | None
+    batch_id: int | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
 
 
 @dataclass
@@ -104,13 +109,27 @@ def start(ctx: Context, job_id: int, *, worker: str) -> JobInputs | None:
             prompt_payload=dict(prompt.payload or {}) if prompt else {},
             hint_sha=prompt.hint_sha if prompt else None,
             parent_revision_id=job.parent_revision_id,
+            batch_id=job.batch_id,
+            queued_at=job.queued_at,
+            started_at=job.started_at,
         )
 
 
 def fail(ctx: Context, job_id: int, error: str) -> None:
     """Mark the job failed with a message a person can act on; nothing else is recorded."""
     with session_scope(ctx) as session:
-        job_queries.fail_job(session, job_id, error=error)
+        job = job_queries.fail_job(session, job_id, error=error)
+        seen = None if job is None else (job.kind, job.queued_at, job.started_at, job.finished_at)
+    if seen is not None:
+        kind, queued_at, started_at, finished_at = seen
+        observe_job(
+            kind=kind,
+            state="failed",
+            queued_at=queued_at,
+            started_at=started_at,
+            finished_at=finished_at,
+            timings=None,
+        )
 
 
 def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
@@ -221,7 +240,8 @@ def finish(
     Returns the revision id (the existing one when the job was already done, so a retry records nothing).
     """
     with session_scope(ctx) as session:
-        job = session.get(Job, job_id)
+        # the row lock first: of two finishers of one job, the second waits here, then sees it done
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None:
             raise NotFound(f"job {job_id} does not exist")
         if job.state == "done":
@@ -232,4 +252,17 @@ def finish(
             session.flush()
             revision = {**revision, "prompt_id": prompt.id}
         rev = job_queries.finish_job(session, job_id, result=result, revision=revision)
-        return rev.id if rev is not None else None
+        done = job.state == "done"  # not when the job was cancelled meanwhile
+        seen = (job.kind, job.queued_at, job.started_at, job.finished_at)
+        rev_id = rev.id if rev is not None else None
+    if done:
+        kind, queued_at, started_at, finished_at = seen
+        observe_job(
+            kind=kind,
+            state="done",
+            queued_at=queued_at,
+            started_at=started_at,
+            finished_at=finished_at,
+            timings=result.get("timings"),
+        )
+    return rev_id

@@ -1,7 +1,9 @@
 """Structured logs: every record a task logs carries its job, batch and drawing ids, as JSON lines or text.
 
-The ids live in context variables set by Celery's `task_prerun` signal and cleared by `task_postrun`, so
-they follow the task in whatever thread or pool process runs it, and code that logs needs no change. A
+The ids live in context variables, set by Celery's `task_prerun` signal (task, job id, kind) and by the
+task once it has claimed its job (batch and drawing ids, from the row it read anyway), and cleared by
+`task_postrun`; they follow the task in whatever thread or pool process runs it, and code that logs needs
+no change. A
 `logging.Filter` copies them onto each record; `JsonFormatter` writes one JSON object per line (for a log
 shipper), the text format appends `job=… batch=… drawing=…` when they are set (for a person).
 
@@ -143,24 +145,6 @@ def configure_logging(*, fmt: Literal["json", "text"] = "text", level: str | int
     root.setLevel(level.upper() if isinstance(level, str) else level)
 
 
-def _job_ids(job_id: int) -> dict[str, Any]:
-    """batch_id, drawing_id and kind of a job: one primary-key read; {} when the database cannot say."""
-    import sqlalchemy as sa
-
-    from db.models import Job
-    from workers.context import get_context
-
-    try:
-        with get_context().engine.connect() as conn:
-            row = conn.execute(
-                sa.select(Job.batch_id, Job.drawing_id, Job.kind).where(Job.id == job_id)
-            ).first()
-    except Exception as exc:  # a log field must never fail a job; the task reports the database itself
-        log.debug("no log context for job %s: %s", job_id, exc)
-        return {}
-    return {} if row is None else {"batch_id": row.batch_id, "drawing_id": row.drawing_id, "kind": row.kind}
-
-
 def _job_id_of(args: Any, kwargs: Any) -> int | None:
     value = (args[0] if args else None) if not (kwargs or {}).get("job_id") else kwargs["job_id"]
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -169,10 +153,14 @@ def _job_id_of(args: Any, kwargs: Any) -> int | None:
 @signals.task_prerun.connect
 def _bind_task(task_id: str | None = None, task: Any = None, args: Any = None, kwargs: Any = None, **_: Any):
     clear()
-    bind(task=getattr(task, "name", None), task_id=task_id)
+    name = getattr(task, "name", None)
+    bind(task=name, task_id=task_id)
     job_id = _job_id_of(args, kwargs)
     if job_id is not None:
-        bind(job_id=job_id, **_job_ids(job_id))
+        # the job's kind is its task's; batch and drawing ids are bound by the task once it has claimed
+        # the job (workers.tasks), so no log line costs a database read
+        kind = name.removeprefix("tint.") if isinstance(name, str) and name.startswith("tint.") else None
+        bind(job_id=job_id, kind=kind)
 
 
 @signals.task_postrun.connect

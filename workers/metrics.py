@@ -2,10 +2,11 @@
 
 Two kinds of metric, for two reasons:
 
-- *Observed* in the process that runs a task, by Celery signals connected here (no task code changes):
-  `tint_job_stage_seconds{kind,stage}` from the job row's `result["timings"]`, `tint_job_seconds`,
-  `tint_job_wait_seconds`, `tint_jobs_finished_total`, `tint_task_runs_total`, `tint_gpu_memory_bytes`,
-  and `tint_model_load_seconds` (timed by whoever loads a model, with `time_model_load`).
+- *Observed* in the process that runs a task: `tint_job_stage_seconds{kind,stage}` from the job's
+  `result["timings"]`, `tint_job_seconds`, `tint_job_wait_seconds` and `tint_jobs_finished_total` by
+  `workers.jobs` when it finishes or fails a job (`observe_job`, from values it already holds: no read
+  back); `tint_task_runs_total` and `tint_gpu_memory_bytes` by a Celery signal connected here; and
+  `tint_model_load_seconds` (timed by whoever loads a model, with `time_model_load`).
 - *Collected on scrape* by `SystemCollector`, in the process that serves `/metrics`: `tint_jobs{state,kind}`
   and `tint_oldest_queued_job_age_seconds{kind}` (one GROUP BY on the job table), and
   `tint_queue_depth{queue}` (Redis LLEN of the `gpu` and `cpu` lists when the broker is Redis).
@@ -47,6 +48,7 @@ __all__ = [
     "JOB_SECONDS",
     "JOB_WAIT_SECONDS",
     "JOBS_FINISHED",
+    "observe_job",
     "TASK_RUNS",
     "MODEL_LOAD_SECONDS",
     "GPU_MEMORY_BYTES",
@@ -235,55 +237,38 @@ def _record_gpu_memory() -> None:
         GPU_MEMORY_BYTES.labels(device, "max_allocated").set(torch.cuda.max_memory_allocated(index))
 
 
-def _observe_job(job_id: int, *, since: datetime) -> None:
-    """Observe a job this run finished: its stage timings, run and wait time, and final state."""
-    stmt = sa.select(Job.kind, Job.state, Job.result, Job.queued_at, Job.started_at, Job.finished_at).where(
-        Job.id == job_id
-    )
-    with get_context().sessions() as session:
-        row = session.execute(stmt).first()
-    # Only the run that finished the job reports it: a redelivery of a done job finds it finished earlier.
-    if row is None or row.state not in _FINAL or row.finished_at is None or row.finished_at < since:
-        return
-    JOBS_FINISHED.labels(row.kind, row.state).inc()
-    if row.started_at is not None:
-        JOB_SECONDS.labels(row.kind, row.state).observe((row.finished_at - row.started_at).total_seconds())
-        if row.queued_at is not None:
-            JOB_WAIT_SECONDS.labels(row.kind).observe(
-                max(0.0, (row.started_at - row.queued_at).total_seconds())
-            )
-    timings = (row.result or {}).get("timings") if isinstance(row.result, dict) else None
-    for stage, ms in (timings or {}).items():
-        if isinstance(ms, int | float):
-            JOB_STAGE_SECONDS.labels(row.kind, str(stage)).observe(ms / 1000.0)
-
-
-_started: dict[str, datetime] = {}
-
-
-@signals.task_prerun.connect
-def _task_started(task_id: str | None = None, **_: Any) -> None:
-    if task_id is not None:
-        _started[task_id] = datetime.now(UTC)
+def observe_job(
+    *,
+    kind: str,
+    state: str,
+    queued_at: datetime | None,
+    started_at: datetime | None,
+    finished_at: datetime | None,
+    timings: dict | None,
+) -> None:
+    """Observe a job this process just finished (done or failed): its stage timings, run and wait time and
+    final state. Called by `workers.jobs` after the transaction that finished it, from values it holds, so
+    the hot path reads nothing back; a redelivered job already finished is not observed again."""
+    try:
+        JOBS_FINISHED.labels(kind, state).inc()
+        if started_at is not None and finished_at is not None:
+            JOB_SECONDS.labels(kind, state).observe(max(0.0, (finished_at - started_at).total_seconds()))
+            if queued_at is not None:
+                JOB_WAIT_SECONDS.labels(kind).observe(max(0.0, (started_at - queued_at).total_seconds()))
+        for stage, ms in (timings or {}).items():
+            if isinstance(ms, int | float):
+                JOB_STAGE_SECONDS.labels(kind, str(stage)).observe(ms / 1000.0)
+    except Exception as exc:  # metrics must never fail a job or a worker
+        log.warning("metrics: a %s job was not observed: %s", kind, exc)
 
 
 @signals.task_postrun.connect
-def _task_finished(
-    task_id: str | None = None, task: Any = None, args: Any = None, state: str | None = None, **_: Any
-) -> None:
-    since = _started.pop(task_id, None) if task_id is not None else None
+def _task_finished(task: Any = None, state: str | None = None, **_: Any) -> None:
     TASK_RUNS.labels(getattr(task, "name", "unknown"), state or "UNKNOWN").inc()
-    job_id = args[0] if args else None
     try:
-        if (
-            since is not None
-            and isinstance(job_id, int)
-            and str(getattr(task, "name", "")).startswith("tint.")
-        ):
-            _observe_job(job_id, since=since)
         _record_gpu_memory()
     except Exception as exc:  # metrics must never fail a job or a worker
-        log.warning("metrics: job %s not observed: %s", job_id, exc)
+        log.warning("metrics: GPU memory not read: %s", exc)
 
 
 @signals.worker_process_shutdown.connect

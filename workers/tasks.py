@@ -17,7 +17,7 @@ import numpy as np
 
 import pipeline
 import workers.embedded  # noqa: F401  (worker signals: heartbeat, fresh connections after fork)
-import workers.logs  # noqa: F401  (job, batch and drawing ids on every log record)
+import workers.logs  # job, batch and drawing ids on every log record (signals; bound after the claim)
 import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, merge_hints, parse_color
@@ -45,6 +45,7 @@ def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> 
         if job is None:
             log.info("job %s already finished or cancelled; nothing to do", job_id)
             return
+        workers.logs.bind(batch_id=job.batch_id, drawing_id=job.drawing_id, kind=job.kind)
         body(ctx, job)
     except BadInput as exc:
         message = str(exc)
