@@ -79,6 +79,20 @@ def _load_job(session: Session, job_id: int) -> Job | None:
     return session.get(Job, job_id, populate_existing=True)
 
 
+def _update_returning(
+    session: Session, job_id: int, where: sa.ColumnElement[bool], **values: Any
+) -> tuple[bool, Job | None]:
+    """Conditional UPDATE of one job: (matched, the job as it is now), in one round trip where the
+    database returns updated rows (PostgreSQL, SQLite 3.35+), else an UPDATE and a read."""
+    if not session.get_bind().dialect.update_returning:
+        matched = _update_job(session, job_id, where, **values)
+        return matched, _load_job(session, job_id)
+    stmt = sa.update(Job).where(Job.id == job_id, where).values(**values).returning(Job)
+    options = {"synchronize_session": False, "populate_existing": True}
+    job = session.execute(stmt, execution_options=options).scalars().first()
+    return (True, job) if job is not None else (False, _load_job(session, job_id))
+
+
 # --- jobs -----------------------------------------------------------------------------------------
 
 
@@ -233,7 +247,7 @@ def claim_job(session: Session, job_id: int, *, worker: str, deadline_s: int) ->
         Job.state == "queued",
         sa.and_(Job.state == "running", sa.or_(Job.deadline_at < now, Job.worker == worker)),
     )
-    claimed = _update_job(
+    claimed, job = _update_returning(
         session,
         job_id,
         claimable,
@@ -244,7 +258,7 @@ def claim_job(session: Session, job_id: int, *, worker: str, deadline_s: int) ->
         finished_at=None,
         deadline_at=now + timedelta(seconds=deadline_s),
     )
-    return _load_job(session, job_id) if claimed else None
+    return job if claimed else None
 
 
 def finish_job(
@@ -264,7 +278,7 @@ def finish_job(
         )
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so a second finisher of
     # the same job waits, then matches nothing and reads the first one's revision.
-    finished = _update_job(
+    finished, job = _update_returning(
         session,
         job_id,
         Job.state.not_in(("done", "cancelled")),
@@ -273,7 +287,6 @@ def finish_job(
         error=None,
         finished_at=utcnow(),
     )
-    job = _load_job(session, job_id)
     if job is None:
         raise LookupError(f"job {job_id} does not exist; it cannot be finished.")
     if not finished:
@@ -298,7 +311,7 @@ def finish_job(
 def fail_job(session: Session, job_id: int, *, error: str) -> Job | None:
     """Mark the job failed with a readable `error`; the job if this call failed it. A job already done or
     cancelled is left as it is (None)."""
-    failed = _update_job(
+    failed, job = _update_returning(
         session,
         job_id,
         Job.state.not_in(("done", "cancelled")),
@@ -306,7 +319,6 @@ def fail_job(session: Session, job_id: int, *, error: str) -> Job | None:
         error=error,
         finished_at=utcnow(),
     )
-    job = _load_job(session, job_id)
     return job if failed else None
 
 

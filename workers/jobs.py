@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -94,20 +95,26 @@ def start(ctx: Context, job_id: int, *, worker: str) -> JobInputs | None:
         job = job_queries.claim_job(session, job_id, worker=worker, deadline_s=ctx.settings.job_deadline_s)
         if job is None:
             return None
-        drawing = session.get(Drawing, job.drawing_id) if job.drawing_id is not None else None
-        prompt = session.get(Prompt, job.prompt_id) if job.prompt_id is not None else None
+        # its drawing and prompt, either of which may be absent, in one read
+        found = session.execute(
+            sa.select(Drawing.name, Drawing.line_sha, Prompt.kind, Prompt.payload, Prompt.hint_sha)
+            .select_from(Job)
+            .outerjoin(Drawing, Drawing.id == Job.drawing_id)
+            .outerjoin(Prompt, Prompt.id == Job.prompt_id)
+            .where(Job.id == job.id)
+        ).one()
         return JobInputs(
             id=job.id,
             kind=job.kind,
             attempts=job.attempts,
             params=dict(job.params or {}),
             drawing_id=job.drawing_id,
-            drawing_name=drawing.name if drawing else "",
-            line_sha=drawing.line_sha if drawing else None,
+            drawing_name=found.name or "",
+            line_sha=found.line_sha,
             prompt_id=job.prompt_id,
-            prompt_kind=prompt.kind if prompt else None,
-            prompt_payload=dict(prompt.payload or {}) if prompt else {},
-            hint_sha=prompt.hint_sha if prompt else None,
+            prompt_kind=found.kind,
+            prompt_payload=dict(found.payload or {}),
+            hint_sha=found.hint_sha,
             parent_revision_id=job.parent_revision_id,
             batch_id=job.batch_id,
             queued_at=job.queued_at,
