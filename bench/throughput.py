@@ -3,10 +3,12 @@
     python bench/throughput.py                 # 30 jobs per run: 2 min on 2 quiet cores, 4 loaded
     python bench/throughput.py --jobs 200 --workers 1,2,4
 
-Runs, in one process and on the same drawings (OpenMoji test split, every region hinted at its point from
-index.json), each run writing into a fresh S3 bucket so every output is stored anew:
+Runs, in one process and on the same drawings (OpenMoji test split; by default every other region of
+index.json hinted at its point, so the colorizer decides the rest in every job: `--hinted 1` hints all, and
+then most jobs need no model at all), each run writing into a fresh S3 bucket so every output is stored anew:
 
-- *pipeline*: `pipeline.colorize` called directly on decoded arrays (no I/O): the denominator.
+- *pipeline*: `pipeline.colorize` called directly on decoded arrays (no I/O): the denominator, run before
+  and again after the other runs (a machine's speed drifts by tens of percent over minutes).
 - *task, no broker*: the worker's own code path (claim, fetch, decode, hints, colorize, encode, store,
   record) called in this process, job after job: what the job costs without the queue.
 - *K workers*: a batch submitted to Redis and worked by K `tint worker` processes (prefork, concurrency 1,
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,10 +64,14 @@ def test_items(count: int) -> list[dict]:
     return [items[i % len(items)] for i in range(count)]
 
 
+HINTED = {"fraction": 0.5}  # --hinted: the share of each drawing's regions given a hint
+
+
 def _points(item: dict) -> dict:
-    return {
-        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-    }
+    """Hint points for an evenly spread HINTED share of the drawing's regions (index.json order)."""
+    f = HINTED["fraction"]
+    chosen = [r for i, r in enumerate(item["regions"]) if int((i + 1) * f) > int(i * f)]
+    return {"points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in chosen]}
 
 
 def write_manifest(items: list[dict], folder: Path) -> Path:
@@ -358,11 +365,20 @@ def main() -> None:
         default="s3",
         help="outputs to the S3 server (default) or a local directory, to see the object store's share",
     )
+    parser.add_argument(
+        "--hinted",
+        type=float,
+        default=0.5,
+        help="share of each drawing's regions hinted (default 0.5: the model decides the rest in every job)",
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
     counts = [int(c) for c in args.workers.split(",") if c]
     ASSETS["where"] = args.assets
+    if not 0 < args.hinted <= 1:
+        parser.error("--hinted must be in (0, 1]")
+    HINTED["fraction"] = args.hinted
     items = test_items(args.jobs)
     with tempfile.TemporaryDirectory(prefix="tint-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -371,8 +387,9 @@ def main() -> None:
             postgres_url=args.postgres_url, redis_url=args.redis_url, home=tmp_path
         ) as services:
             print(
-                f"{args.jobs} jobs of 512x512 drawings; services: PostgreSQL schema, Redis "
-                f"{args.redis_url}, assets: {args.assets} (S3 server {services.s3_endpoint})",
+                f"{args.jobs} jobs of 512x512 drawings, {args.hinted:.0%} of regions hinted; services: "
+                f"PostgreSQL schema, Redis {args.redis_url}, assets: {args.assets} "
+                f"(S3 server {services.s3_endpoint})",
                 flush=True,
             )
             pipeline_ms, pipeline_cpu = run_pipeline(items)
@@ -386,6 +403,13 @@ def main() -> None:
                     probes.mkdir()
                     print(f"running {name}…", flush=True)
                     runs[name] = run_workers(services, manifest, count, probes, tmp_path, batch=batch)
+            # again after the runs: the machine's speed drifts, so the denominator is the mean of both
+            after_ms, after_cpu = run_pipeline(items)
+            print(
+                f"pipeline only: {statistics.fmean(pipeline_ms):.1f} ms per drawing before the runs, "
+                f"{statistics.fmean(after_ms):.1f} after; the ratios divide by the mean of both"
+            )
+            pipeline_ms, pipeline_cpu = pipeline_ms + after_ms, (pipeline_cpu + after_cpu) / 2
             print_report(pipeline_ms, runs)
             print_cpu(pipeline_ms, pipeline_cpu, runs, cores=os.cpu_count() or 1)
             for name, run in runs.items():

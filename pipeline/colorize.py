@@ -135,7 +135,7 @@ def colorize(
         hinted, conflicts = resolve_hints(owner=owner, hints=hints, depth=depth)
     count = int(regions.max(initial=0))
     region_colors: dict[int, Color] = {rid: WHITE for rid in range(1, count + 1)}
-    if fill_unhinted is not None:
+    if fill_unhinted is not None and len(hinted) < count:  # the model decides only what no hint does
         modelled = fill_unhinted(rgba, regions, dict(hinted))
         for rid, rgb in modelled.items():
             if rid in region_colors and rid not in hinted:

@@ -108,6 +108,23 @@ def test_unhinted_regions_are_white_or_from_the_model():
     assert seen["args"][2] == {int(result.regions[2, 2]): (255, 0, 0)}
 
 
+def test_the_model_is_not_run_when_every_region_is_hinted():
+    drawing = as_drawing(rectangle(blank(64), x0=8, y0=8, x1=56, y1=56))
+    calls = []
+
+    def model(image, regions, hinted):
+        calls.append(len(hinted))
+        return {}
+
+    inside = {"x": 32, "y": 32, "color": "#00ff00"}
+    outside = {"x": 2, "y": 2, "color": "#ff0000"}
+    both = hints_from_json({"points": [inside, outside]}, width=64, height=64)
+    result = colorize(drawing, both, fill_unhinted=model)
+    assert calls == [] and int(result.regions.max()) == 2  # both regions hinted: nothing for the model
+    colorize(drawing, hints_from_json({"points": [outside]}, width=64, height=64), fill_unhinted=model)
+    assert calls == [1]  # one region left to it
+
+
 def test_hints_of_another_size_are_bad_prompt():
     with pytest.raises(BadPrompt, match="64x64"):
         colorize(as_drawing(blank(64)), empty_hints(width=32, height=32))
