@@ -26,9 +26,12 @@ def _manifest(data_dir: Path, folder: Path) -> Path:
     index = json.loads((data_dir / "index.json").read_text())
     items = [it for it in index["items"] if it["split"] == "train"][:GOOD]
     drawings = []
-    for it in items:
+    for index, it in enumerate(items):
         shutil.copy(data_dir / "train" / f"{it['name']}_line.png", folder / f"{it['name']}.png")
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
+        # half the drawings fully hinted (no region left to the model: it may not run), half not hinted at
+        # all (the model decides every region: it must run)
+        regions = it["regions"] if index % 2 else []
+        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in regions]
         drawings.append(
             {"line": f"{it['name']}.png", "character": it["annotation"], "hints": {"points": points}}
         )
@@ -144,7 +147,7 @@ def test_batch_on_real_services_ends_done_or_failed_with_reason(
             and ("_count" in line or "_sum" in line)
         }
         passes, inputs = sizes["tint_model_batch_size_count"], sizes["tint_model_batch_size_sum"]
-        assert inputs >= GOOD  # every good drawing went through the model (a retry may add one)
+        assert inputs >= GOOD // 2  # every unhinted drawing went through the model (a retry may add one)
         assert passes < inputs  # at least one forward pass served several drawings
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
