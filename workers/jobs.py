@@ -126,17 +126,19 @@ def fail(ctx: Context, job_id: int, error: str) -> None:
     """Mark the job failed with a message a person can act on; nothing else is recorded."""
     with session_scope(ctx) as session:
         job = job_queries.fail_job(session, job_id, error=error)
-        seen = None if job is None else (job.kind, job.queued_at, job.started_at, job.finished_at)
+        seen = None if job is None else _times(job)
     if seen is not None:
-        kind, queued_at, started_at, finished_at = seen
-        observe_job(
-            kind=kind,
-            state="failed",
-            queued_at=queued_at,
-            started_at=started_at,
-            finished_at=finished_at,
-            timings=None,
-        )
+        observe_job(**seen, state="failed", timings=None)
+
+
+def _times(job: Job) -> dict:
+    """The job's kind and timestamps, read in its transaction, for `observe_job` once it has committed."""
+    return {
+        "kind": job.kind,
+        "queued_at": job.queued_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
 
 
 def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
@@ -259,17 +261,8 @@ def finish(
             session.flush()
             revision = {**revision, "prompt_id": prompt.id}
         rev = job_queries.finish_job(session, job_id, result=result, revision=revision)
-        done = job.state == "done"  # not when the job was cancelled meanwhile
-        seen = (job.kind, job.queued_at, job.started_at, job.finished_at)
+        seen = _times(job) if job.state == "done" else None  # not when the job was cancelled meanwhile
         rev_id = rev.id if rev is not None else None
-    if done:
-        kind, queued_at, started_at, finished_at = seen
-        observe_job(
-            kind=kind,
-            state="done",
-            queued_at=queued_at,
-            started_at=started_at,
-            finished_at=finished_at,
-            timings=result.get("timings"),
-        )
+    if seen is not None:
+        observe_job(**seen, state="done", timings=result.get("timings"))
     return rev_id
