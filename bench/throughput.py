@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpu_share import CpuMeter, pids_in_group, pids_named  # noqa: E402
+from job_probes import install_probes, read_probes  # noqa: E402
 from real_services import (  # noqa: E402
     DATA,
     POSTGRES_URL,
@@ -52,7 +53,7 @@ from real_services import (  # noqa: E402
 )
 from throughput_report import print_cpu, print_report  # noqa: E402
 
-__all__ = ["main", "install_probes"]
+__all__ = ["main"]
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -93,50 +94,6 @@ def write_manifest(items: list[dict], folder: Path) -> Path:
     path = folder / "batch.json"
     path.write_text(json.dumps({"name": "throughput", "drawings": drawings}))
     return path
-
-
-# --- probes around the worker's claim and record --------------------------------------------------
-
-
-def install_probes(out_dir: Path) -> Callable[[], None]:
-    """Time `jobs.start` (claim) and `jobs.finish` (record) here and in forks; returns the undo."""
-    from workers import jobs
-
-    start, finish = jobs.start, jobs.finish
-
-    def write(entry: dict) -> None:
-        with open(out_dir / f"{os.getpid()}.jsonl", "a") as out:
-            out.write(json.dumps(entry) + "\n")
-
-    def timed_start(ctx: Any, job_id: int, *, worker: str) -> Any:
-        t0 = time.time()
-        job = start(ctx, job_id, worker=worker)
-        write({"job": job_id, "claim": (time.time() - t0) * 1000, "t_claim": t0})
-        return job
-
-    def timed_finish(ctx: Any, job_id: int, **kwargs: Any) -> Any:
-        t0 = time.time()
-        out = finish(ctx, job_id, **kwargs)
-        t1 = time.time()
-        write({"job": job_id, "record": (t1 - t0) * 1000, "t_done": t1})
-        return out
-
-    jobs.start, jobs.finish = timed_start, timed_finish
-
-    def uninstall() -> None:
-        jobs.start, jobs.finish = start, finish
-
-    return uninstall
-
-
-def read_probes(out_dir: Path) -> dict[int, dict]:
-    """job id -> {claim, record, t_claim, t_done} from the probe files."""
-    merged: dict[int, dict] = {}
-    for path in out_dir.glob("*.jsonl"):
-        for line in path.read_text().splitlines():
-            entry = json.loads(line)
-            merged.setdefault(entry.pop("job"), {}).update(entry)
-    return merged
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -274,7 +231,7 @@ def _start_workers(
     procs = []
     for index in range(count):
         out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
-        shim = [sys.executable, __file__, "--worker-shim", str(probes), "--"]
+        shim = [sys.executable, str(Path(__file__).with_name("job_probes.py")), str(probes), "--"]
         args = "worker --queues gpu,cpu --pool prefork --concurrency 1 --loglevel WARNING".split()
         args += ["--batch", str(batch)]  # > 1: task threads sharing the model's forward passes
         args += ["--hostname", f"bench{index}@%h"]  # one name per process: the bench waits for each heartbeat
@@ -417,16 +374,5 @@ def main() -> None:
                     print(f"submit of {args.jobs} drawings before '{name}': {run['submit']:.2f} s")
 
 
-def _worker_shim(argv: list[str]) -> None:
-    """`tint ARGS` with claim/record probes installed first (run by the bench as a worker process)."""
-    install_probes(Path(argv[0]))
-    from studio.cli import app
-
-    app(args=argv[argv.index("--") + 1 :], prog_name="tint")
-
-
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker-shim":
-        _worker_shim(sys.argv[2:])
-    else:
-        main()
+    main()
