@@ -112,7 +112,9 @@ def wait_jobs(ctx: Context, job_ids: list[int], *, label: str, timeout_s: float 
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err_console, transient=True) as progress:
+    # a bar only on a terminal: piped or logged, it would leave a blank line per wait behind
+    bar = Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal)
+    with bar as progress:
         task = progress.add_task(label, total=len(job_ids))
         for job_id in job_ids:
             finished[job_id] = wait_for_job(ctx, job_id, timeout_s=timeout_s)
