@@ -1,8 +1,10 @@
 """The real services the throughput benches run on: PostgreSQL in a fresh schema, Redis, an S3 server.
 
 PostgreSQL and Redis must already answer on loopback; the S3 server is moto in server mode, started here
-as a subprocess on a free loopback port (so it does not share the bench's interpreter lock). Everything
-the benches make is removed on exit: the schema is dropped and the Redis database flushed.
+as a subprocess on a free loopback port (so it does not share the bench's interpreter lock), unless an
+S3 endpoint is given (MinIO or S3 on other hardware, with the AWS_* credentials of the environment; each
+run then makes a bucket there, and leaves it). Everything else the benches make is removed on exit: the
+schema is dropped and the Redis database flushed.
 """
 
 from __future__ import annotations
@@ -105,8 +107,11 @@ def _fresh_schema(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def real_services(*, postgres_url: str, redis_url: str, home: Path) -> Iterator[Services]:
-    """PostgreSQL (fresh schema, migrated), Redis (flushed) and an S3 server, for the block's duration."""
+def real_services(
+    *, postgres_url: str, redis_url: str, home: Path, s3_endpoint: str | None = None
+) -> Iterator[Services]:
+    """PostgreSQL (fresh schema, migrated), Redis (flushed) and an S3 server (moto, started here, or the
+    one at `s3_endpoint`), for the block's duration."""
     import redis
 
     from db.session import upgrade
@@ -115,9 +120,11 @@ def real_services(*, postgres_url: str, redis_url: str, home: Path) -> Iterator[
         redis.Redis.from_url(redis_url).ping()
     except redis.RedisError as exc:
         raise SystemExit(f"error: Redis does not answer at {redis_url} ({exc}).") from None
-    os.environ.update(S3_CREDENTIALS)
+    if s3_endpoint is None:
+        os.environ.update(S3_CREDENTIALS)
     home.mkdir(parents=True, exist_ok=True)
-    with _fresh_schema(postgres_url) as database_url, _moto_server(home / "moto.log") as (endpoint, pid):
+    s3 = _moto_server(home / "moto.log") if s3_endpoint is None else contextlib.nullcontext((s3_endpoint, 0))
+    with _fresh_schema(postgres_url) as database_url, s3 as (endpoint, pid):
         upgrade(database_url)
         services = Services(
             database_url=database_url, broker_url=redis_url, s3_endpoint=endpoint, home=home, s3_pid=pid
@@ -141,7 +148,8 @@ def new_bucket(services: Services) -> str:
 def service_env(services: Services, *, bucket: str, **extra: str) -> dict[str, str]:
     """Environment for `tint` subprocesses on these services."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINT_")}
-    env.update(S3_CREDENTIALS)
+    if services.s3_pid:  # moto started here: its made-up credentials; else the environment's own
+        env.update(S3_CREDENTIALS)
     env.update(
         TINT_HOME=str(services.home),
         TINT_DATABASE_URL=services.database_url,

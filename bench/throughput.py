@@ -18,8 +18,9 @@ Per stage it prints median and p95 in ms. Stage times come from each job's `resu
 and record (the finish transaction) are timed around `jobs.start` / `jobs.finish` in the worker by a shim
 that wraps them before running `tint worker`. The queue overhead ratio is the end-to-end time per job,
 (last finish − first claim) × K / jobs, divided by the mean `pipeline.colorize` time of the same run.
-Needs PostgreSQL and Redis on loopback; starts its own S3 server (moto). On a loaded machine the numbers
-are noisy: compare runs of one invocation, and re-run on a quiet machine before quoting them.
+Needs PostgreSQL and Redis on loopback; starts its own S3 server (moto) unless `--s3-endpoint` names one
+(on other hardware its CPU is not on this machine's cores, as in a deployment). On a loaded machine the
+numbers are noisy: compare runs of one invocation, and re-run on a quiet machine before quoting them.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def _meter(services: Services, worker_pids: Callable[[], list[int]], *, bench: b
     when it is not itself the worker)."""
     groups = {
         "worker": worker_pids,
-        "S3 server": lambda: [services.s3_pid],
+        "S3 server": lambda: [services.s3_pid] if services.s3_pid else [],  # 0: elsewhere, not counted
         "PostgreSQL": lambda: pids_named("postgres"),
         "Redis": lambda: pids_named("redis-server"),
     }
@@ -328,6 +329,11 @@ def main() -> None:
         default=0.5,
         help="share of each drawing's regions hinted (default 0.5: the model decides the rest in every job)",
     )
+    parser.add_argument(
+        "--s3-endpoint",
+        help="an S3 server to use instead of starting moto on this machine (MinIO, or S3 on other "
+        "hardware; AWS_* credentials from the environment)",
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
@@ -340,9 +346,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tint-bench-") as tmp:
         tmp_path = Path(tmp)
         manifest = write_manifest(items, tmp_path / "batch")
-        with real_services(
-            postgres_url=args.postgres_url, redis_url=args.redis_url, home=tmp_path
-        ) as services:
+        servers = {"postgres_url": args.postgres_url, "redis_url": args.redis_url}
+        with real_services(home=tmp_path, s3_endpoint=args.s3_endpoint, **servers) as services:
             print(
                 f"{args.jobs} jobs of 512x512 drawings, {args.hinted:.0%} of regions hinted; services: "
                 f"PostgreSQL schema, Redis {args.redis_url}, assets: {args.assets} "
