@@ -3,9 +3,9 @@
 The ids live in context variables, set by Celery's `task_prerun` signal (task, job id, kind) and by the
 task once it has claimed its job (batch and drawing ids, from the row it read anyway), and cleared by
 `task_postrun`; they follow the task in whatever thread or pool process runs it, and code that logs needs
-no change. A
-`logging.Filter` copies them onto each record; `JsonFormatter` writes one JSON object per line (for a log
-shipper), the text format appends `job=… batch=… drawing=…` when they are set (for a person).
+no change. A `logging.Filter` copies them onto each record; `JsonFormatter` writes one JSON object per
+line (for a log shipper), the text format appends `job=… batch=… drawing=…` when they are set (for a
+person).
 
     configure_logging(fmt="json", level="INFO")    # at a front door or worker start
     with log_context(job_id=7, batch_id=2): ...    # anywhere else a job is worked on by hand

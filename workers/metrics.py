@@ -110,7 +110,6 @@ GPU_MEMORY_BYTES = Gauge(
     ["device", "type"],
     multiprocess_mode="liveall",
 )
-_FINAL = ("done", "failed", "cancelled")
 
 
 def multiprocess_dir() -> Path | None:
