@@ -207,20 +207,26 @@ def prompt_history(session: Session, drawing_id: int) -> list[Prompt]:
     return list(session.scalars(sa.select(Prompt).where(Prompt.drawing_id == drawing_id).order_by(Prompt.id)))
 
 
+def _ancestry(session: Session, model: Any, parent: Any, row_id: int) -> list[Any]:
+    """The `model` row and its ancestors along the `parent` column, root first; one recursive query (at
+    most MAX_CHAIN_DEPTH steps, so a cycle written by hand cannot loop). [] if the id is unknown."""
+    chain = (
+        sa.select(model.id, parent.label("parent_id"), sa.literal(0).label("depth"))
+        .where(model.id == row_id)
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        sa.select(model.id, parent, chain.c.depth + 1)
+        .join(chain, model.id == chain.c.parent_id)
+        .where(chain.c.depth < MAX_CHAIN_DEPTH)
+    )
+    stmt = sa.select(model).join(chain, model.id == chain.c.id).order_by(chain.c.depth.desc())
+    return list(session.scalars(stmt))
+
+
 def prompt_lineage(session: Session, prompt_id: int) -> list[Prompt]:
     """The prompt and the prompts it was derived from, root first; one recursive query. [] if unknown."""
-    lineage = (
-        sa.select(Prompt.id, Prompt.parent_prompt_id, sa.literal(0).label("depth"))
-        .where(Prompt.id == prompt_id)
-        .cte("lineage", recursive=True)
-    )
-    lineage = lineage.union_all(
-        sa.select(Prompt.id, Prompt.parent_prompt_id, lineage.c.depth + 1)
-        .join(lineage, Prompt.id == lineage.c.parent_prompt_id)
-        .where(lineage.c.depth < MAX_CHAIN_DEPTH)
-    )
-    stmt = sa.select(Prompt).join(lineage, Prompt.id == lineage.c.id).order_by(lineage.c.depth.desc())
-    return list(session.scalars(stmt))
+    return _ancestry(session, Prompt, Prompt.parent_prompt_id, prompt_id)
 
 
 # --- revisions and reviews ------------------------------------------------------------------------
@@ -257,18 +263,7 @@ def latest_colored_revisions(session: Session, batch_id: int) -> list[tuple[Draw
 
 def revision_chain(session: Session, revision_id: int) -> list[Revision]:
     """The revision and its ancestors (parent_revision_id), root first; one recursive query; [] if unknown."""
-    chain = (
-        sa.select(Revision.id, Revision.parent_revision_id, sa.literal(0).label("depth"))
-        .where(Revision.id == revision_id)
-        .cte("chain", recursive=True)
-    )
-    chain = chain.union_all(
-        sa.select(Revision.id, Revision.parent_revision_id, chain.c.depth + 1)
-        .join(chain, Revision.id == chain.c.parent_revision_id)
-        .where(chain.c.depth < MAX_CHAIN_DEPTH)
-    )
-    stmt = sa.select(Revision).join(chain, Revision.id == chain.c.id).order_by(chain.c.depth.desc())
-    return list(session.scalars(stmt))
+    return _ancestry(session, Revision, Revision.parent_revision_id, revision_id)
 
 
 def add_review(
