@@ -377,27 +377,3 @@ def test_batch_jobs_in_order_and_list_batches_newest_first(session: Session, dra
 def test_naive_datetime_is_refused(session: Session) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         job_queries.stranded_jobs(session, now=datetime(2026, 1, 1))
-
-
-@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "update-then-read"])
-def test_claim_finish_and_fail_agree_with_and_without_update_returning(
-    session: Session, drawing: Drawing, returning: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a database without UPDATE ... RETURNING (SQLite before 3.35) takes the update-then-read path
-    monkeypatch.setattr(session.get_bind().dialect, "update_returning", returning)
-    first, second = _job(session, drawing), _job(session, drawing)
-    claimed = _claim(session, first.id, worker="w1")
-    assert claimed is not None and (claimed.state, claimed.attempts, claimed.worker) == ("running", 1, "w1")
-    assert _claim(session, first.id, worker="w2") is None  # running under another live worker
-    with session.begin():
-        made = job_queries.finish_job(session, first.id, result={"ok": 1}, revision={"assets": {}})
-        assert made is not None and made.job_id == first.id
-    with session.begin():
-        again = job_queries.finish_job(session, first.id, result={"ok": 2}, revision={"assets": {}})
-        assert again is not None and again.id == made.id  # done already: its revision, nothing new
-    with session.begin():
-        assert job_queries.fail_job(session, first.id, error="late") is None  # done stays done
-        failed = job_queries.fail_job(session, second.id, error="not an image")
-        assert failed is not None and (failed.state, failed.error) == ("failed", "not an image")
-    session.expunge_all()
-    assert session.get(Job, first.id).result == {"ok": 1}
