@@ -27,6 +27,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from prompts_share import hinted_points  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openmoji"
 
@@ -41,9 +44,7 @@ def _drawings(data: Path, count: int, hinted: float) -> list[tuple[np.ndarray, d
     out = []
     for item in items[:count]:
         drawing = decode_image((data / "test" / f"{item['name']}_line.png").read_bytes(), name=item["name"])
-        chosen = [r for i, r in enumerate(item["regions"]) if int((i + 1) * hinted) > int(i * hinted)]
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in chosen]
-        out.append((drawing, {"points": points}))
+        out.append((drawing, hinted_points(item, hinted)))
     return out
 
 

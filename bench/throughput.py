@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpu_share import CpuMeter, pids_in_group, pids_named  # noqa: E402
 from job_probes import install_probes, read_probes  # noqa: E402
+from prompts_share import hinted_points  # noqa: E402
 from real_services import (  # noqa: E402
     DATA,
     POSTGRES_URL,
@@ -71,9 +72,7 @@ HINTED = {"fraction": 0.5}  # --hinted: the share of each drawing's regions give
 
 def _points(item: dict) -> dict:
     """Hint points for an evenly spread HINTED share of the drawing's regions (index.json order)."""
-    f = HINTED["fraction"]
-    chosen = [r for i, r in enumerate(item["regions"]) if int((i + 1) * f) > int(i * f)]
-    return {"points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in chosen]}
+    return hinted_points(item, HINTED["fraction"])
 
 
 def write_manifest(items: list[dict], folder: Path) -> Path:
