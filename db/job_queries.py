@@ -46,6 +46,7 @@ __all__ = [
     "touch_worker",
     "forget_worker",
     "live_workers",
+    "job_states",
     "REVISION_FIELDS",
 ]
 
@@ -322,17 +323,27 @@ def fail_job(session: Session, job_id: int, *, error: str) -> Job | None:
     return job if failed else None
 
 
-def requeue_job(session: Session, job_id: int, *, deadline_s: int = 600, only_stranded: bool = False) -> bool:
+def requeue_job(
+    session: Session,
+    job_id: int,
+    *,
+    deadline_s: int = 600,
+    only_stranded: bool = False,
+    only_worker: str | None = None,
+) -> bool:
     """Put a job that is not done back to queued (retry, `tint retry`, reconciler); True if it was.
 
     The error and worker are cleared, attempts kept, and a new deadline set `deadline_s` from now.
     With `only_stranded`, only a queued/running job past its deadline is touched, so a reconciler does
-    not yank a job that a worker claimed since it looked.
+    not yank a job that a worker claimed since it looked; with `only_worker`, only a job still running
+    under that worker (one found dead) is.
     """
     now = utcnow()
     where: sa.ColumnElement[bool] = Job.state != "done"
     if only_stranded:
         where = sa.and_(Job.state.in_(ACTIVE_JOB_STATES), Job.deadline_at < now)
+    if only_worker is not None:
+        where = sa.and_(Job.state == "running", Job.worker == only_worker)
     requeued = _update_job(
         session,
         job_id,
@@ -382,8 +393,20 @@ def forget_worker(session: Session, *, name: str) -> None:
     session.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
 
 
-def live_workers(session: Session, *, within_s: float = 15) -> list[WorkerHeartbeat]:
-    """Workers seen in the last `within_s` seconds, by name."""
+def live_workers(
+    session: Session, *, within_s: float = 15, queue: str | None = None
+) -> list[WorkerHeartbeat]:
+    """Workers seen in the last `within_s` seconds, by name; with `queue`, only those consuming it."""
     since = utcnow() - timedelta(seconds=within_s)
     stmt = sa.select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen >= since).order_by(WorkerHeartbeat.name)
+    if queue is not None:
+        stmt = stmt.where(("," + WorkerHeartbeat.queues + ",").like(f"%,{queue},%"))
     return list(session.scalars(stmt))
+
+
+def job_states(session: Session, job_ids: Sequence[int]) -> list[sa.Row]:
+    """(id, kind, state, worker, queued_at, started_at) of each job in `job_ids`, in one read."""
+    stmt = sa.select(Job.id, Job.kind, Job.state, Job.worker, Job.queued_at, Job.started_at).where(
+        Job.id.in_(list(job_ids))
+    )
+    return list(session.execute(stmt))

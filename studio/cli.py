@@ -1,7 +1,7 @@
 """`tint`: the command line. Every command is a few lines that call into workers/ and db/.
 
-File commands (colorize, blockify, recolor) go through a Celery task like everything else; on the embedded
-default they start an in-process worker when none is running, and wait for their job.
+File commands (colorize, blockify, recolor) submit a job like everything else and follow it to the end; a
+job no live worker will run, they run themselves through the same task code (workers.runs).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import typer
 from db import queries
 from pipeline.errors import BadInput
 from studio import runner
+from studio.failures import configure_logging, debug, explain
 from studio.ops_cli import db_app, ops_app, token_app
-from studio.runner import console, context, friendly
+from studio.runner import console, context, err_console, friendly
 from studio.train_cli import train_app
 
 __all__ = ["app"]
@@ -73,8 +74,7 @@ def colorize(
     ctx = context()
     spec = runner.drawing_spec(line, hints=hints, palette=palette, reference=reference, style=style)
     job_id = submit_colorize(ctx, spec)
-    with runner.worker_available(ctx):
-        (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
+    (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
     runner.raise_if_failed(job, what=f"colorize of {line.name!r}")
     names = {"colored": "colored.png", "flats": "flats.png", "lines": "lines.png", "regions": "regions.png"}
     runner.write_assets(ctx, job.result["assets"], out, names)
@@ -118,8 +118,7 @@ def blockify(
         job_id = submit_blockify(ctx, image=colored.read_bytes(), name=colored.name)
     else:
         job_id = submit_blockify(ctx, revision_id=revision)
-    with runner.worker_available(ctx):
-        (job,) = runner.wait_jobs(ctx, [job_id], label="blockifying")
+    (job,) = runner.wait_jobs(ctx, [job_id], label="blockifying")
     runner.raise_if_failed(job, what="blockify")
     names = {"blocks": "blocks.png", "block_labels": "block_labels.png", "blocks_json": "blocks.json"}
     runner.write_assets(ctx, job.result["assets"], out, names)
@@ -164,8 +163,7 @@ def recolor(
         at=points,
         edit_image=edit_image.read_bytes() if edit_image is not None else None,
     )
-    with runner.worker_available(ctx):
-        (job,) = runner.wait_jobs(ctx, [job_id], label=f"recoloring revision {revision_id}")
+    (job,) = runner.wait_jobs(ctx, [job_id], label=f"recoloring revision {revision_id}")
     runner.raise_if_failed(job, what=f"recolor of revision {revision_id}")
     names = {"colored": "colored.png", "flats": "flats.png", "lines": "lines.png", "regions": "regions.png"}
     runner.write_assets(ctx, job.result["assets"], out, names)
@@ -189,8 +187,7 @@ def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make 
 
     ctx = context()
     job_id = submit_rerun(ctx, revision_id)
-    with runner.worker_available(ctx):
-        (job,) = runner.wait_jobs(ctx, [job_id], label=f"re-running revision {revision_id}")
+    (job,) = runner.wait_jobs(ctx, [job_id], label=f"re-running revision {revision_id}")
     runner.raise_if_failed(job, what=f"rerun of revision {revision_id}")
     with ctx.sessions() as session:
         old = session.get(Revision, revision_id)
@@ -234,9 +231,9 @@ def submit(
     batch_id = submit_manifest(ctx, manifest, submitted_by=by)
     console.print(f"batch {batch_id} submitted; `tint status {batch_id}` shows progress")
     if wait:
-        with runner.worker_available(ctx), ctx.sessions() as session:
+        with ctx.sessions() as session:
             job_ids = [j.id for j in queries.batch_jobs(session, batch_id)]
-            runner.wait_jobs(ctx, job_ids, label=f"batch {batch_id}")
+        runner.wait_jobs(ctx, job_ids, label=f"batch {batch_id}")
         status(batch_id)
 
 
@@ -368,8 +365,24 @@ def demo(
     console.print(f"contact sheet: {sheet}")
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m studio.cli`
-    app()
+@app.callback()
+def _setup() -> None:
+    """Before every command: log records of the layers below print as one line each."""
+    configure_logging()
+
+
+def main() -> None:
+    """The `tint` console entry: any failure that escapes a command still ends in one line and a status."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        if debug():
+            raise
+        code, message = explain(exc)
+        err_console.print(f"[red]tint: error:[/red] {message}", highlight=False, soft_wrap=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,32 +61,29 @@ def run_demo(ctx: Context, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     samples = samples_dir()
     batch_id = submit_manifest(ctx, samples / "manifest.yaml", submitted_by="tint demo")
-    with runner.worker_available(ctx):
-        with ctx.sessions() as session:
-            jobs = queries.batch_jobs(session, batch_id)
-            names = {j.id: queries.get_drawing(session, j.drawing_id).character for j in jobs}
-        done = runner.wait_jobs(ctx, [j.id for j in jobs], label=f"colorizing batch {batch_id}")
-        rows, block_jobs = [], {}
-        for job in done:
-            runner.raise_if_failed(job, what=f"colorize of {names[job.id]!r}")
-            block_jobs[job.id] = submit_blockify(ctx, revision_id=job.revision_id)
-        blocked = dict(
-            zip(
-                block_jobs, runner.wait_jobs(ctx, list(block_jobs.values()), label="blockifying"), strict=True
-            )
-        )
-        first = done[0]
-        blocks_json = json.loads(ctx.storage.get(blocked[first.id].result["assets"]["blocks_json"]))
-        with ctx.sessions() as session:
-            line_sha = queries.get_drawing(session, first.drawing_id).line_sha
-            asset = queries.get_asset(session, first.result["assets"]["colored"])
-            width, height = asset.width, asset.height
-        block = _pick_block(blocks_json, width, height)
-        recolor_id = submit_recolor(
-            ctx, revision_id=first.revision_id, edits={str(block["id"]): RECOLOR_TO}, at=[]
-        )
-        (recolored,) = runner.wait_jobs(ctx, [recolor_id], label="recoloring one block")
-        runner.raise_if_failed(recolored, what="recolor")
+    with ctx.sessions() as session:
+        jobs = queries.batch_jobs(session, batch_id)
+        names = {j.id: queries.get_drawing(session, j.drawing_id).character for j in jobs}
+    done = runner.wait_jobs(ctx, [j.id for j in jobs], label=f"colorizing batch {batch_id}")
+    rows, block_jobs = [], {}
+    for job in done:
+        runner.raise_if_failed(job, what=f"colorize of {names[job.id]!r}")
+        block_jobs[job.id] = submit_blockify(ctx, revision_id=job.revision_id)
+    blocked = dict(
+        zip(block_jobs, runner.wait_jobs(ctx, list(block_jobs.values()), label="blockifying"), strict=True)
+    )
+    first = done[0]
+    blocks_json = json.loads(ctx.storage.get(blocked[first.id].result["assets"]["blocks_json"]))
+    with ctx.sessions() as session:
+        line_sha = queries.get_drawing(session, first.drawing_id).line_sha
+        asset = queries.get_asset(session, first.result["assets"]["colored"])
+        width, height = asset.width, asset.height
+    block = _pick_block(blocks_json, width, height)
+    recolor_id = submit_recolor(
+        ctx, revision_id=first.revision_id, edits={str(block["id"]): RECOLOR_TO}, at=[]
+    )
+    (recolored,) = runner.wait_jobs(ctx, [recolor_id], label="recoloring one block")
+    runner.raise_if_failed(recolored, what="recolor")
     for job in done:
         folder = out / names[job.id]
         runner.write_assets(ctx, job.result["assets"], folder, IMAGE_FILES)

@@ -3,19 +3,19 @@ runs, wait with a progress bar, and write a finished job's assets to a folder.""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.exceptions import TyperException
 
 from db.models import Job
 from pipeline.errors import BadInput, TintError
-from workers.context import Context, get_context
+from studio.failures import debug, explain
+from workers.context import Context
 from workers.manifest import STYLES, DrawingSpec, read_hint_file
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "err_console",
     "drawing_spec",
     "JobFailed",
-    "worker_available",
     "wait_jobs",
     "raise_if_failed",
     "write_assets",
@@ -86,25 +85,11 @@ def drawing_spec(
     )
 
 
-@contextlib.contextmanager
-def worker_available(ctx: Context | None = None) -> Iterator[str]:
-    """Yield "running" when a worker is alive, else start an in-process worker for the block."""
-    ctx = ctx or get_context()
-    from workers.embedded import in_process_worker, worker_is_running  # Celery: only when jobs run
-
-    if worker_is_running():
-        yield "running"
-        return
-    with in_process_worker():
-        yield "in-process"
-
-
 def wait_jobs(ctx: Context, job_ids: list[int], *, label: str, timeout_s: float | None = None) -> list[Job]:
-    """Wait for every job with a progress bar; returns the finished rows in the order given."""
-    from workers.submit import wait_for_job  # Celery: only when jobs run
+    """Follow the jobs to the end with a progress bar, running here any no live worker will run
+    (workers.runs); returns the finished rows in the order given."""
+    from workers.runs import see_jobs_through  # Celery: only when jobs run
 
-    timeout_s = timeout_s or ctx.settings.result_timeout_s
-    finished: dict[int, Job] = {}
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -116,10 +101,12 @@ def wait_jobs(ctx: Context, job_ids: list[int], *, label: str, timeout_s: float 
     bar = Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal)
     with bar as progress:
         task = progress.add_task(label, total=len(job_ids))
-        for job_id in job_ids:
-            finished[job_id] = wait_for_job(ctx, job_id, timeout_s=timeout_s)
-            progress.advance(task)
-    return [finished[j] for j in job_ids]
+        return see_jobs_through(
+            ctx,
+            job_ids,
+            timeout_s=timeout_s or ctx.settings.result_timeout_s,
+            on_final=lambda _: progress.advance(task),
+        )
 
 
 def raise_if_failed(job: Job, *, what: str) -> None:
@@ -155,15 +142,21 @@ def job_seconds(job: Job) -> float | None:
 
 
 def friendly(fn):
-    """A TintError ends the command with one line on stderr and exit status 1."""
+    """Any failure ends the command with one line on stderr (`tint: error: …`) and the exit status
+    studio.failures documents; TINT_DEBUG=1 lets the traceback through instead."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except TintError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, TyperException):  # the command's own exits, and usage errors
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            if debug():
+                raise
+            code, message = explain(exc)
+            err_console.print(f"[red]tint: error:[/red] {message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper
 

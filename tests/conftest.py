@@ -1,7 +1,11 @@
-"""Shared fixtures: real services on loopback, and paths to the shared data.
+"""Shared fixtures: real services on loopback, and paths to the real line art.
 
 Tests that need a server use the ``postgres_url``, ``redis_url`` or ``s3_endpoint`` fixture. When the
 service does not answer they skip with the reason, or fail when TINT_REQUIRE_SERVICES=1 (as in CI).
+
+``data_dir`` is the OpenMoji subset committed under tests/data (always there); ``full_data_dir`` is the
+whole data set in ../shared/data, which a clone on its own lacks: tests on it skip with the reason, or
+fail under TINT_REQUIRE_SERVICES=1 like a missing service.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openmoji"
+DATA = Path(__file__).resolve().parent / "data" / "openmoji"
+FULL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openmoji"
 POSTGRES_URL = os.environ.get("TINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -35,10 +40,16 @@ def _port_open(host: str, port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The OpenMoji paired line-art data in ../shared/data."""
-    if not (DATA / "index.json").exists():
-        pytest.skip(f"shared data not found at {DATA}")
+    """The OpenMoji subset committed under tests/data: real line art with its truth, same format."""
     return DATA
+
+
+@pytest.fixture(scope="session")
+def full_data_dir() -> Path:
+    """The whole OpenMoji paired data set in ../shared/data (for tests that need many drawings)."""
+    if not (FULL_DATA / "index.json").exists():
+        _missing(f"the OpenMoji data set is not at {FULL_DATA} (see ../shared/data/openmoji/README.md)")
+    return FULL_DATA
 
 
 @pytest.fixture(scope="session")

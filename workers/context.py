@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.session import make_engine, make_sessionmaker, upgrade
+from db.session import ensure_schema, make_engine, make_sessionmaker
 from workers.settings import Settings, get_settings
 from workers.storage import Storage, open_storage
 
@@ -54,12 +54,15 @@ def _storage(settings: Settings) -> Storage:
 
 
 def make_context(settings: Settings, *, migrate: bool | None = None) -> Context:
-    """Open the database and storage named by `settings`; SQLite databases are migrated on first use."""
+    """Open the database and storage named by `settings`; SQLite databases are migrated on first use.
+
+    Migrating is one read of the schema version when it is current, and takes a lock when it is not, so
+    any number of commands starting at once on a fresh home migrate it once."""
     if migrate is None:
         migrate = settings.database_url.startswith("sqlite")
-    if migrate:
-        upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    if migrate:
+        ensure_schema(settings.database_url, engine=engine)
     return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
 
 

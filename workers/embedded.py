@@ -30,12 +30,13 @@ LIVE_WITHIN_S = 15
 
 
 class Heartbeat(threading.Thread):
-    """Records this worker as alive every few seconds and runs the reconciler periodically."""
+    """Records this worker as alive every few seconds and, unless told not to, runs the reconciler."""
 
-    def __init__(self, *, name: str, queues: str) -> None:
+    def __init__(self, *, name: str, queues: str, reconcile: bool = True) -> None:
         super().__init__(name=f"tint-heartbeat-{name}", daemon=True)
         self.worker_name = name
         self.queues = queues
+        self.reconcile = reconcile
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -47,7 +48,7 @@ class Heartbeat(threading.Thread):
             try:
                 with session_scope(ctx) as session:
                     job_queries.touch_worker(session, name=self.worker_name, queues=self.queues)
-                if time.monotonic() - last_reconcile >= ctx.settings.reconcile_every_s:
+                if self.reconcile and time.monotonic() - last_reconcile >= ctx.settings.reconcile_every_s:
                     last_reconcile = time.monotonic()
                     reconcile(ctx)
             except Exception as exc:  # a heartbeat fault must never stop the worker

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import traceback
 from collections.abc import Callable
@@ -29,24 +30,32 @@ from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
 
-__all__ = ["colorize", "blockify", "recolor", "reconcile", "MAX_RETRIES"]
+__all__ = ["colorize", "blockify", "recolor", "reconcile", "execute", "run_here", "backoff_s", "BODIES"]
 
 log = logging.getLogger("tint.tasks")
-MAX_RETRIES = 8
 MIN_SIDE = 8
 
 
-def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> None:
-    """Claim the job and run `body`; route errors to fail-now, retry-later or fail-with-cause."""
-    ctx = get_context()
+def backoff_s(retries: int) -> float:
+    """Seconds before retry number `retries` + 1: exponential from 0.5 s, capped at 60 s, with jitter so
+    workers that failed together do not retry together."""
+    return min(60.0, 0.5 * 2**retries) * random.uniform(0.5, 1.0)
+
+
+def execute(ctx: Context, job_id: int, *, worker: str, final_attempt: bool) -> None:
+    """Claim the job and run its kind's body: the one path every job takes, on a worker or in a command.
+
+    Bad input fails the job at once; a bug fails it with its cause; a transient fault is raised for the
+    caller to retry later, or fails the job when `final_attempt`. A job already finished is left alone.
+    """
     job = None
     try:
-        job = jobs.start(ctx, job_id, worker=task.request.hostname or "in-process")
+        job = jobs.start(ctx, job_id, worker=worker)
         if job is None:
-            log.info("job %s already finished or cancelled; nothing to do", job_id)
+            log.info("job %s already finished, cancelled or claimed; nothing to do", job_id)
             return
         workers.logs.bind(batch_id=job.batch_id, drawing_id=job.drawing_id, kind=job.kind)
-        body(ctx, job)
+        BODIES[job.kind](ctx, job)
     except BadInput as exc:
         message = str(exc)
         if job is not None and job.drawing_name and job.drawing_name not in message:
@@ -54,16 +63,39 @@ def _run(task, job_id: int, body: Callable[[Context, jobs.JobInputs], None]) -> 
         log.info("job %s failed on bad input: %s", job_id, message)
         jobs.fail(ctx, job_id, message)
     except Transient as exc:
-        max_retries = min(MAX_RETRIES, ctx.settings.max_retries)
-        if task.request.retries >= max_retries:
-            jobs.fail(ctx, job_id, f"gave up after {max_retries} retries: {exc}")
+        if final_attempt:
+            jobs.fail(ctx, job_id, f"gave up after {ctx.settings.max_retries} retries: {exc}")
             return
-        countdown = min(60.0, 0.5 * 2**task.request.retries)
-        log.warning("job %s hit a transient fault (%s); retry in %.1fs", job_id, exc, countdown)
-        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from exc
+        raise
     except Exception as exc:  # a bug must fail its own job, never the worker or the batch
         log.error("job %s crashed:\n%s", job_id, traceback.format_exc())
         jobs.fail(ctx, job_id, f"internal error ({type(exc).__name__}: {exc}); report it with the job id")
+
+
+def run_here(ctx: Context, job_id: int, *, worker: str) -> None:
+    """Run a job in this process through `execute`, retrying transient faults with the task's backoff."""
+    for retries in range(ctx.settings.max_retries + 1):
+        try:
+            execute(ctx, job_id, worker=worker, final_attempt=retries >= ctx.settings.max_retries)
+            return
+        except Transient as exc:
+            delay = backoff_s(retries)
+            log.warning("job %s hit a transient fault (%s); retry in %.1fs", job_id, exc, delay)
+            time.sleep(delay)
+
+
+def _run(task, job_id: int) -> None:
+    """A Celery task's body: `execute`, with transient faults retried through Celery."""
+    ctx = get_context()
+    retries, max_retries = task.request.retries, ctx.settings.max_retries
+    try:
+        execute(
+            ctx, job_id, worker=task.request.hostname or "in-process", final_attempt=retries >= max_retries
+        )
+    except Transient as exc:
+        countdown = backoff_s(retries)
+        log.warning("job %s hit a transient fault (%s); retry in %.1fs", job_id, exc, countdown)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
 
 
 def _timed(timings: dict[str, float], stage: str, fn: Callable, *args, **kwargs):
@@ -292,22 +324,29 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision, new_prompt=new_prompt)
 
 
-@app.task(name="tint.colorize", bind=True, max_retries=MAX_RETRIES)
+BODIES: dict[str, Callable[[Context, jobs.JobInputs], None]] = {
+    "colorize": run_colorize,
+    "blockify": run_blockify,
+    "recolor": run_recolor,
+}
+
+
+@app.task(name="tint.colorize", bind=True)
 def colorize(self, job_id: int) -> None:
     """Colorize one drawing (job id only in the message)."""
-    _run(self, job_id, run_colorize)
+    _run(self, job_id)
 
 
-@app.task(name="tint.blockify", bind=True, max_retries=MAX_RETRIES)
+@app.task(name="tint.blockify", bind=True)
 def blockify(self, job_id: int) -> None:
     """Blockify one colored image or revision."""
-    _run(self, job_id, run_blockify)
+    _run(self, job_id)
 
 
-@app.task(name="tint.recolor", bind=True, max_retries=MAX_RETRIES)
+@app.task(name="tint.recolor", bind=True)
 def recolor(self, job_id: int) -> None:
     """Make a recolored revision from a revision and block edits."""
-    _run(self, job_id, run_recolor)
+    _run(self, job_id)
 
 
 @app.task(name="tint.reconcile", bind=True)

@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from pipeline.models.colorizer import PatchUNet, _fuse_batchnorm, ink_of, read_weights, resolve_device
-from pipeline.train.characters import PARTS
+from pipeline.part_names import PART_NAMES
 
 __all__ = [
     "PART_COLORS",
@@ -40,7 +40,6 @@ __all__ = [
 
 SHIPPED_PARTS = Path(__file__).resolve().parent / "weights" / "parts.safetensors"
 # the part names are the generator's training labels, in their order; index 0 is background
-PART_NAMES: tuple[str, ...] = PARTS
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.part_names import PART_NAMES
 from pipeline.train.canvas import Canvas, Rendered, blob, capsule, ellipse, rounded_box
 from pipeline.train.palettes import Palette, draw_palette
 
 __all__ = ["PARTS", "Character", "make_character", "make_characters"]
 
-PARTS: tuple[str, ...] = (
-    "background",
-    "skin",
-    "hair",
-    "eyes",
-    "eye_whites",
-    "mouth",
-    "top",
-    "bottom",
-    "shoes",
-    "accessory",
-)
+PARTS: tuple[str, ...] = PART_NAMES
 P = {name: i for i, name in enumerate(PARTS)}
 
 Character = Rendered  # what make_character returns; see canvas.Rendered for the fields

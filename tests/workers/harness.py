@@ -20,16 +20,25 @@ __all__ = ["write_batch", "service_env", "tint", "start_worker", "wait_batch", "
 
 
 def write_batch(data_dir: Path, folder: Path, *, count: int, name: str = "batch") -> Path:
-    """A manifest of `count` train drawings with every region hinted; returns its path."""
+    """A manifest of `count` train drawings with every region hinted; returns its path.
+
+    The drawings cycle through the data set's train items when `count` exceeds them (the committed subset
+    holds 20), so each job is still its own drawing row."""
     folder.mkdir(parents=True, exist_ok=True)
     index = json.loads((data_dir / "index.json").read_text())
-    items = [it for it in index["items"] if it["split"] == "train"][:count]
+    train = [it for it in index["items"] if it["split"] == "train"]
     drawings = []
-    for it in items:
+    for i in range(count):
+        it = train[i % len(train)]
         shutil.copy(data_dir / "train" / f"{it['name']}_line.png", folder / f"{it['name']}.png")
         points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
         drawings.append(
-            {"line": f"{it['name']}.png", "character": it["annotation"], "hints": {"points": points}}
+            {
+                "line": f"{it['name']}.png",
+                "name": f"{i:03d}-{it['name']}",
+                "character": it["annotation"],
+                "hints": {"points": points},
+            }
         )
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"name": name, "drawings": drawings}))

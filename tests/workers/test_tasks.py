@@ -86,12 +86,31 @@ def test_transient_fault_retries_then_fails_with_the_cause(embedded, data_dir, m
         retry=lambda exc, countdown, max_retries: Retry(exc=exc, when=countdown),
     )
     with pytest.raises(Retry):
-        tasks._run(task, job_id, tasks.run_colorize)
-    task.request.retries = tasks.MAX_RETRIES
-    tasks._run(task, job_id, tasks.run_colorize)
+        tasks._run(task, job_id)
+    task.request.retries = embedded.settings.max_retries
+    tasks._run(task, job_id)
     with embedded.sessions() as session:
         job = session.get(Job, job_id)
         assert job.state == "failed" and "503" in job.error and job.attempts == 2
+
+
+def test_max_retries_setting_is_honoured_beyond_eight(embedded, data_dir, monkeypatch):
+    monkeypatch.setattr(embedded.settings, "max_retries", 12)
+    job_id = submit_colorize(embedded, _spec(data_dir))
+    monkeypatch.setattr(embedded.storage, "get", lambda sha: (_ for _ in ()).throw(Transient("503")))
+    task = SimpleNamespace(
+        request=SimpleNamespace(retries=10, hostname="t@h"),
+        retry=lambda exc, countdown, max_retries: Retry(exc=exc, when=max_retries),
+    )
+    with pytest.raises(Retry) as raised:  # retry 11 of 12: still retried, with the setting's limit
+        tasks._run(task, job_id)
+    assert raised.value.when == 12
+
+
+def test_backoff_grows_and_is_jittered():
+    first = {round(tasks.backoff_s(0), 6) for _ in range(20)}
+    assert len(first) > 1 and all(0.25 <= d <= 0.5 for d in first)
+    assert all(30.0 <= tasks.backoff_s(9) <= 60.0 for _ in range(20))
 
 
 def test_reconcile_brings_a_stranded_job_to_done(embedded, data_dir):
