@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
+from workers.broker import broker_url
 from workers.settings import Settings, get_settings
 
 __all__ = ["app", "configure", "retarget", "GPU_QUEUE", "CPU_QUEUE", "TASK_QUEUES"]
@@ -34,8 +35,7 @@ def _transport_options(settings: Settings) -> dict:
 def configure(celery_app: Celery, settings: Settings) -> Celery:
     """Apply Tint's Celery config for `settings` to `celery_app` (also used by tests with their own URLs)."""
     celery_app.conf.update(
-        broker_url=settings.broker_url,
-        broker_transport="workers.broker:Transport" if settings.embedded_broker else None,
+        broker_url=broker_url(settings.broker_url) if settings.embedded_broker else settings.broker_url,
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
         task_serializer="json",
