@@ -29,15 +29,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline import (  # noqa: E402
-    blockify,
     colorize,
     decode_image,
     decode_label_map,
     encode_png,
     format_color,
     hints_from_json,
-    recolor_locality,
-    target_prompt,
+    recolor,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openmoji"
@@ -60,24 +58,20 @@ def recolor_job(*, line: bytes, colored_png: bytes, regions_png: bytes, pick) ->
     drawing = decode_image(line)
     colored = decode_image(colored_png)[..., :3]
     regions = decode_label_map(regions_png).astype(np.int32)
-    blocks = blockify(colored, regions=regions)
-    edits = pick(blocks)
-    target = target_prompt(blocks=blocks, colored=colored, edits=edits)
-    child = colorize(drawing, hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0]))
-    locality = recolor_locality(
-        parent=colored, child=child.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
-    )
+    done = recolor(drawing, colored=colored, regions=regions, by_id=pick(regions))
+    child = done.result
     for array in (child.colored, child.flats, child.lines, child.regions.astype(np.uint16)):
         encode_png(array)
-    return edits, locality
+    return done.edits, done.locality
 
 
 def picker(seed: int):
-    """A function blocks -> {block id: random color} for 1-3 random blocks, seeded."""
+    """A function regions -> {block id: random color} for 1-3 random blocks, seeded (a revision's blocks
+    are its regions, ids alike)."""
 
-    def pick(blocks) -> dict:
+    def pick(regions) -> dict:
         rng = np.random.default_rng(seed)
-        ids = [b.id for b in blocks.table]
+        ids = [int(i) for i in np.unique(regions[regions > 0])]
         chosen = rng.choice(ids, size=min(len(ids), int(rng.integers(1, 4))), replace=False)
         return {int(b): tuple(int(v) for v in rng.integers(0, 256, 3)) for b in chosen}
 

@@ -45,6 +45,8 @@ _HOME = {
     "hints_from_json": "pipeline.hints",
     "merge_hints": "pipeline.hints",
     "parse_color": "pipeline.hints",
+    "RecolorResult": "pipeline.recolor",
+    "recolor": "pipeline.recolor",
     "recolor_locality": "pipeline.recolor",
     "target_prompt": "pipeline.recolor",
 }
@@ -83,6 +85,8 @@ __all__ = [
     "hints_from_json",
     "merge_hints",
     "parse_color",
+    "RecolorResult",
+    "recolor",
     "recolor_locality",
     "target_prompt",
 ]

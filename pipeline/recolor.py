@@ -1,5 +1,9 @@
 """recolor: block edits -> a target prompt that reproduces a revision with only the edited blocks changed.
 
+`recolor` is the whole job on arrays (blocks by the parent's regions, edits, target prompt, colorize
+again, locality proof); the worker, the tests and bench/recolor.py all call it. The pieces below it are
+public for the API, which checks edits before it queues a job.
+
 DESIGN.md recolor step 2: every block is sampled at its center and its boundary ring, the two means are
 averaged into one hint at the block's representative point, and edits override. Colorizing the same
 drawing with that prompt gives the same regions, every region hinted, so unedited blocks keep their
@@ -8,14 +12,20 @@ colors pixel for pixel and edited blocks get exactly the requested color.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
-from pipeline.blockify import BlockifyResult, inner_distance, label_means
+from pipeline.blockify import BlockifyResult, blockify, inner_distance, label_means
 from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.colorize import ColorizeResult, ShadeFill, UnhintedFill, colorize
 from pipeline.errors import BadInput, BadPrompt, HintOutOfBounds, UnknownBlock
-from pipeline.hints import format_color
+from pipeline.hints import format_color, hints_from_json
 
 __all__ = [
+    "RecolorResult",
+    "recolor",
     "check_edits",
     "collect_edits",
     "edits_at_points",
@@ -189,3 +199,59 @@ def recolor_locality(
         "edited_max_delta_e": max((r["delta_e"] for r in report), default=0.0),
         "edited_blocks": report,
     }
+
+
+@dataclass
+class RecolorResult:
+    """A recolor's new revision (`result`), the parent's blocks, the edits applied, the target prompt
+    that made it, and the locality proof."""
+
+    result: ColorizeResult
+    blocks: BlockifyResult
+    edits: dict[int, Color]
+    target: dict
+    locality: dict
+    timings: dict[str, float]
+
+
+def recolor(
+    drawing: np.ndarray,
+    *,
+    colored: np.ndarray,
+    regions: np.ndarray,
+    by_id: dict[int, Color] | None = None,
+    at: list[tuple[int, int, Color]] | None = None,
+    edit_image: np.ndarray | None = None,
+    gap_px: int = 3,
+    min_area: int = 8,
+    fill_unhinted: UnhintedFill | None = None,
+    style: str = "flat",
+    shade_fills: ShadeFill | None = None,
+) -> RecolorResult:
+    """Recolor a revision: drawing (H, W, 4) uint8 line art, colored (H, W, 3) the parent's colored image,
+    regions (H, W) its region map. Blocks follow those regions and the new colorize fills the same ones,
+    so every pixel outside the edited blocks comes out as it was; `locality` measures that."""
+    t0 = time.perf_counter()
+    blocks = blockify(colored, regions=regions)
+    t1 = time.perf_counter()
+    edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
+    target = target_prompt(blocks=blocks, colored=colored, edits=edits)
+    t2 = time.perf_counter()
+    hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
+    result = colorize(
+        drawing,
+        hints,
+        gap_px=gap_px,
+        min_area=min_area,
+        fill_unhinted=fill_unhinted,
+        style=style,
+        shade_fills=shade_fills,
+        regions=regions,
+    )
+    locality = recolor_locality(
+        parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
+    )
+    timings = {"blockify": round((t1 - t0) * 1000, 2), "target": round((t2 - t1) * 1000, 2), **result.timings}
+    return RecolorResult(
+        result=result, blocks=blocks, edits=edits, target=target, locality=locality, timings=timings
+    )

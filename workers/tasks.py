@@ -24,7 +24,6 @@ from pipeline.errors import BadInput, Transient
 from pipeline.hints import hints_from_json, merge_hints, parse_color
 from pipeline.images import decode_image, decode_label_map
 from pipeline.prompts import drawing_regions, palette_hints
-from pipeline.recolor import collect_edits
 from pipeline.reference import reference_hints
 from workers import jobs, models
 from workers.celery_app import app
@@ -122,35 +121,29 @@ def _region_map(regions: np.ndarray) -> np.ndarray:
     return regions.astype(np.uint16)
 
 
-def _colorize_and_store(
-    ctx: Context,
-    drawing: np.ndarray,
-    hints,
-    *,
-    timings: dict[str, float],
-    style: str = "flat",
-    regions: np.ndarray | None = None,
-    stored_already: frozenset[str] = frozenset(),
-):
+def _colorize_options(ctx: Context, *, style: str = "flat") -> dict:
+    """The settings and model hooks every colorize and recolor passes to `pipeline`."""
     model = models.colorizer()
-    result = pipeline.colorize(
-        drawing,
-        hints,
-        gap_px=ctx.settings.gap_px,
-        min_area=ctx.settings.min_area,
-        fill_unhinted=model.fill_unhinted,
-        style=style,
-        shade_fills=model.shade,
-        regions=regions,
-    )
-    timings.update(result.timings)
+    return {
+        "gap_px": ctx.settings.gap_px,
+        "min_area": ctx.settings.min_area,
+        "fill_unhinted": model.fill_unhinted,
+        "style": style,
+        "shade_fills": model.shade,
+    }
+
+
+def _store_result(
+    ctx: Context, result, *, timings: dict[str, float], stored_already: frozenset[str] = frozenset()
+) -> jobs.Stored:
+    """Write a colorize result's four images; bytes already stored (a parent's) are not written again."""
     arrays = {
         "colored": result.colored,
         "flats": result.flats,
         "lines": result.lines,
         "regions": _region_map(result.regions),
     }
-    return result, jobs.store_arrays(ctx, arrays, timings=timings, stored_already=stored_already)
+    return jobs.store_arrays(ctx, arrays, timings=timings, stored_already=stored_already)
 
 
 def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
@@ -197,7 +190,9 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         # The user's own points, strokes and hint image win over what a palette or reference implies.
         hints = merge_hints(hints_from_json(derived, width=width, height=height), hints)
     style = job.params.get("style", "flat")
-    result, stored = _colorize_and_store(ctx, drawing, hints, timings=timings, style=style, regions=regions)
+    result = pipeline.colorize(drawing, hints, regions=regions, **_colorize_options(ctx, style=style))
+    timings.update(result.timings)
+    stored = _store_result(ctx, result, timings=timings)
     revision = {
         "drawing_id": job.drawing_id,
         "prompt_id": job.prompt_id,
@@ -279,23 +274,24 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     regions = decode_label_map(
         ctx.storage.get(parent.assets["regions"]), name=f"regions of revision {parent.id}"
     )
-    blocks = _timed(timings, "blockify", pipeline.blockify, colored, regions=regions)
     by_id, at = _parse_edits(job.params)
     edit_image = None
     if job.params.get("edit_image_sha"):
         edit_image = _read_drawing(ctx, job.params["edit_image_sha"], name="edit image", timings=timings)
-    edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
-    target = _timed(timings, "target", pipeline.target_prompt, blocks=blocks, colored=colored, edits=edits)
-    hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
     # the parent's own region map: it may refine the drawing's (a reference prompt splits regions);
     # its line layer and region map come out byte for byte the same, so they are not written again
-    parent_assets = frozenset(parent.assets.values())
-    result, stored = _colorize_and_store(
-        ctx, drawing, hints, timings=timings, regions=regions, stored_already=parent_assets
+    recolored = pipeline.recolor(
+        drawing,
+        colored=colored,
+        regions=regions,
+        by_id=by_id,
+        at=at,
+        edit_image=edit_image,
+        **_colorize_options(ctx),
     )
-    locality = pipeline.recolor_locality(
-        parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
-    )
+    result, edits, target, locality = recolored.result, recolored.edits, recolored.target, recolored.locality
+    timings.update(recolored.timings)
+    stored = _store_result(ctx, result, timings=timings, stored_already=frozenset(parent.assets.values()))
     proof = {**result.proof, "locality": locality}
     edits_json = {str(k): pipeline.format_color(v) for k, v in sorted(edits.items())}
     revision = {

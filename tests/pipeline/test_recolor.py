@@ -15,6 +15,7 @@ from pipeline import (
     decode_image,
     edits_at_points,
     hints_from_json,
+    recolor,
     recolor_locality,
     target_prompt,
 )
@@ -51,16 +52,15 @@ def test_blockify_with_regions_uses_region_ids_and_exact_flat_colors():
         assert result.regions[block.point[1], block.point[0]] == block.id
 
 
-def recolor(drawing, prompt, *, pick):
-    """colorize -> blockify(regions) -> target_prompt with one edit -> colorize again."""
+def recolor_one(drawing, prompt, *, pick):
+    """colorize, then `pipeline.recolor` (the worker's path) with one block edited."""
     height, width = drawing.shape[:2]
     parent = colorize(drawing, hints_from_json(prompt, width=width, height=height))
-    blocks = blockify(parent.colored, regions=parent.regions)
-    bid = pick(blocks)
-    edits = {bid: (17, 201, 99)}
-    target = target_prompt(blocks=blocks, colored=parent.colored, edits=edits)
-    child = colorize(drawing, hints_from_json(json.loads(json.dumps(target)), width=width, height=height))
-    return parent, child, blocks, edits
+    bid = pick(blockify(parent.colored, regions=parent.regions))
+    done = recolor(drawing, colored=parent.colored, regions=parent.regions, by_id={bid: (17, 201, 99)})
+    assert done.edits == {bid: (17, 201, 99)}
+    assert done.locality["unchanged_outside"] == 1.0 and done.locality["edited_max_delta_e"] == 0.0
+    return parent, done.result, done.blocks, done.edits
 
 
 def assert_local(parent, child, blocks, edits):
@@ -83,7 +83,7 @@ def assert_local(parent, child, blocks, edits):
 
 def test_recolor_changes_only_the_edited_block_synthetic():
     prompt = {"points": [{"x": 20, "y": 20, "color": "#d23c3c"}, {"x": 2, "y": 2, "color": "#a0a0a0"}]}
-    assert_local(*recolor(two_boxes(), prompt, pick=lambda b: b.table[-1].id))
+    assert_local(*recolor_one(two_boxes(), prompt, pick=lambda b: b.table[-1].id))
 
 
 def test_recolor_changes_only_the_edited_block_real_drawing(data_dir):
@@ -94,7 +94,7 @@ def test_recolor_changes_only_the_edited_block_real_drawing(data_dir):
         "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
     }
     assert_local(
-        *recolor(drawing, prompt, pick=lambda b: max(b.table, key=lambda t: t.area if t.id > 1 else 0).id)
+        *recolor_one(drawing, prompt, pick=lambda b: max(b.table, key=lambda t: t.area if t.id > 1 else 0).id)
     )
 
 

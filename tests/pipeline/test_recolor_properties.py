@@ -1,7 +1,6 @@
 """Recolor properties over random edits: pixels outside edited blocks never change, edited blocks get
 exactly the requested color, and edit images / unknown ids behave as documented."""
 
-import json
 
 import numpy as np
 import pytest
@@ -9,8 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from synthetic_drawings import as_drawing, blank, rectangle
 
-from pipeline import BadInput, BadPrompt, UnknownBlock, blockify, colorize, hints_from_json, recolor_locality
-from pipeline.recolor import collect_edits, edits_from_image, target_prompt
+from pipeline import (
+    BadInput,
+    BadPrompt,
+    UnknownBlock,
+    blockify,
+    colorize,
+    hints_from_json,
+    recolor,
+    recolor_locality,
+)
+from pipeline.recolor import collect_edits, edits_from_image
 
 SIZE = 64
 
@@ -40,8 +48,8 @@ edit_sets = st.dictionaries(st.sampled_from(IDS), colors, min_size=1, max_size=3
 
 
 def recolor_with(edits: dict) -> object:
-    target = target_prompt(blocks=BLOCKS, colored=PARENT.colored, edits=edits)
-    return colorize(DRAWING, hints_from_json(json.loads(json.dumps(target)), width=SIZE, height=SIZE))
+    """The new revision `pipeline.recolor` (the worker's path) makes with `edits`."""
+    return recolor(DRAWING, colored=PARENT.colored, regions=PARENT.regions, by_id=edits).result
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
