@@ -19,7 +19,7 @@ from pipeline.blockify import inner_distance
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color, parse_color
 from pipeline.lines import as_rgba, extract_lines
-from pipeline.models.parts import PART_NAMES, region_parts
+from pipeline.part_maps import PART_NAMES, region_parts
 from pipeline.regions import find_regions
 
 __all__ = [

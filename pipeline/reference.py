@@ -32,7 +32,7 @@ from pipeline import alignment
 from pipeline.blockify import bounding_boxes, inner_distance
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color
-from pipeline.models.parts import region_parts
+from pipeline.part_maps import region_parts
 from pipeline.prompts import hint_points, representative_points
 from pipeline.regions import merge_specks, number_in_reading_order
 

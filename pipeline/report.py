@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.color import delta_e2000, rgb_to_lab
-from pipeline.models.parts import PART_NAMES, region_parts
+from pipeline.part_maps import PART_NAMES, region_parts
 
 __all__ = [
     "DEFAULT_THRESHOLD",

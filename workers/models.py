@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import Any
@@ -10,7 +11,7 @@ from workers.batching import MicroBatcher
 from workers.context import get_context
 from workers.metrics import observe_batch, time_model_load
 
-__all__ = ["colorizer", "partition", "parts"]
+__all__ = ["colorizer", "colorizer_version", "partition", "parts"]
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[int, Any]] = {}
@@ -55,6 +56,15 @@ def colorizer() -> Any:
         return model
 
     return _once("colorizer", load)
+
+
+@functools.cache
+def colorizer_version() -> str:
+    """The version `colorizer()` reports, read from the shipped weights without loading them (no torch),
+    for the revisions of jobs that ran no model."""
+    from pipeline.models import WEIGHTS, weights_digest
+
+    return f"colorizer-{weights_digest(WEIGHTS / 'colorizer.safetensors')}"
 
 
 def partition() -> Any:

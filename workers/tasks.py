@@ -122,14 +122,14 @@ def _region_map(regions: np.ndarray) -> np.ndarray:
 
 
 def _colorize_options(ctx: Context, *, style: str = "flat") -> dict:
-    """The settings and model hooks every colorize and recolor passes to `pipeline`."""
-    model = models.colorizer()
+    """The settings and model hooks every colorize and recolor passes to `pipeline`. The model loads on
+    the first call of a hook, so a drawing hinted at every region never imports torch."""
     return {
         "gap_px": ctx.settings.gap_px,
         "min_area": ctx.settings.min_area,
-        "fill_unhinted": model.fill_unhinted,
+        "fill_unhinted": lambda *args: models.colorizer().fill_unhinted(*args),
         "style": style,
-        "shade_fills": model.shade,
+        "shade_fills": (lambda *args: models.colorizer().shade(*args)) if style == "shaded" else None,
     }
 
 
@@ -200,7 +200,7 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "kind": "colorize",
         "assets": stored.shas,
         "inputs": {"line": job.line_sha, "hint_image": job.hint_sha, "prompt_id": job.prompt_id},
-        "model_versions": {"colorizer": models.colorizer().version, "style": style},
+        "model_versions": {"colorizer": models.colorizer_version(), "style": style},
         "proof": result.proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
@@ -305,7 +305,7 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
             "parent_colored": parent.assets["colored"],
             "parent_regions": parent.assets["regions"],
         },
-        "model_versions": {"colorizer": models.colorizer().version},
+        "model_versions": {"colorizer": models.colorizer_version()},
         "proof": proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0
         or locality.get("unchanged_outside", 1.0) < 1.0,

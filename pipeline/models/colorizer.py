@@ -9,7 +9,6 @@ Weights live in safetensors with the config in the metadata, so `load_colorizer(
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from pipeline.models import WEIGHTS, weights_digest
 from pipeline.regions import assign_line_pixels
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "SHIPPED_WEIGHTS",
 ]
 
-SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "colorizer.safetensors"
+SHIPPED_WEIGHTS = WEIGHTS / "colorizer.safetensors"
 Color = tuple[int, int, int]
 
 
@@ -343,4 +343,4 @@ def read_weights(path: Path) -> tuple[dict, dict[str, torch.Tensor], str]:
         state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
     config = json.loads(meta["config"])
     config["widths"] = tuple(config["widths"])
-    return config, state, hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return config, state, weights_digest(path)

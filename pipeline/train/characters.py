@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.part_names import PART_NAMES
+from pipeline.part_maps import PART_NAMES
 from pipeline.train.canvas import Canvas, Rendered, blob, capsule, ellipse, rounded_box
 from pipeline.train.palettes import Palette, draw_palette
 
