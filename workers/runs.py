@@ -8,6 +8,7 @@ through the same `workers.tasks.execute` a worker runs, when:
   worker, or a message lost by a command that exited, never leaves it waiting;
 - the job is running under a worker whose heartbeat has stopped: it is put back to queued first (only
   if still held by that worker), then the rules above apply.
+A job run here retries a transient fault `RETRIES_HERE` times at most, since a person is waiting.
 Claims are one conditional UPDATE, so a job a worker and a command both reach runs once; the message the
 command also sent finds the job done and does nothing. While it runs a job the command beats as a worker
 that consumes no queue, so other commands see that the job is alive. Design notes: docs/operations.md.
@@ -31,6 +32,9 @@ from workers.jobs import session_scope
 __all__ = ["see_jobs_through", "TAKE_OVER_S", "FINAL_STATES"]
 
 FINAL_STATES = ("done", "failed", "cancelled")
+# A person waits on a command: a job it runs itself retries a transient fault at most this many times
+# (about 0.5 + 1 + 2 s of backoff) before it fails with the cause; `tint retry JOB` brings it back.
+RETRIES_HERE = 3
 TAKE_OVER_S = 2.0
 LIVE_WITHIN_S = 15.0
 POLL_MIN_S, POLL_MAX_S = 0.01, 0.1
@@ -55,7 +59,7 @@ def _run_here(ctx: Context, job_id: int, *, worker: str) -> None:
     beat = Heartbeat(name=worker, queues="", reconcile=False)
     beat.start()
     try:
-        run_here(ctx, job_id, worker=worker)
+        run_here(ctx, job_id, worker=worker, max_retries=min(RETRIES_HERE, ctx.settings.max_retries))
     finally:
         beat.stop()
 

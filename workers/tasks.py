@@ -71,11 +71,13 @@ def execute(ctx: Context, job_id: int, *, worker: str, final_attempt: bool) -> N
         jobs.fail(ctx, job_id, f"internal error ({type(exc).__name__}: {exc}); report it with the job id")
 
 
-def run_here(ctx: Context, job_id: int, *, worker: str) -> None:
-    """Run a job in this process through `execute`, retrying transient faults with the task's backoff."""
-    for retries in range(ctx.settings.max_retries + 1):
+def run_here(ctx: Context, job_id: int, *, worker: str, max_retries: int | None = None) -> None:
+    """Run a job in this process through `execute`, retrying transient faults with the task's backoff
+    (`max_retries` times; default the setting)."""
+    max_retries = ctx.settings.max_retries if max_retries is None else max_retries
+    for retries in range(max_retries + 1):
         try:
-            execute(ctx, job_id, worker=worker, final_attempt=retries >= ctx.settings.max_retries)
+            execute(ctx, job_id, worker=worker, final_attempt=retries >= max_retries)
             return
         except Transient as exc:
             delay = backoff_s(retries)
