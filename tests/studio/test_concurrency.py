@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -77,17 +79,34 @@ def _jobs(home: Path) -> list[tuple]:
         ).fetchall()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_eight_commands_at_once_each_succeed_and_every_job_runs_once(data_dir, tmp_path):
     home = tmp_path / "home"
     revision = None
     for round_ in range(ROUNDS):
-        procs = [
-            _start(*cmd, home=home) for cmd in _commands(data_dir, tmp_path, round_=round_, revision=revision)
-        ]
+        commands = _commands(data_dir, tmp_path, round_=round_, revision=revision)
+        # on the fresh home a worker and the API start in the same instant as the file commands
+        servers = []
+        if round_ == 0:
+            servers = [
+                _start("worker", "--pool", "solo", home=home),
+                _start("serve", "--port", str(_free_port()), home=home),
+            ]
+        procs = [_start(*cmd, home=home) for cmd in commands]
         for proc in procs:
             stdout, stderr = proc.communicate(timeout=240)
             assert proc.returncode == 0, f"round {round_}: {proc.args[3:]} exited {proc.returncode}: {stderr}"
             assert "Traceback" not in stderr and "Traceback" not in stdout
+        for server in servers:
+            assert server.poll() is None, f"{server.args[3:]} exited early: {server.communicate()[1]}"
+            server.send_signal(signal.SIGTERM)
+            _, stderr = server.communicate(timeout=60)
+            assert "Traceback" not in stderr, stderr
         jobs = _jobs(home)
         assert jobs and all(state == "done" for _, _, state, _, _ in jobs), jobs
         for job_id, kind, _, attempts, revisions in jobs:
