@@ -32,6 +32,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.openmoji import region_points  # noqa: E402
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
 from pipeline.fill import paint_flats  # noqa: E402
@@ -132,9 +133,7 @@ def _run_set(drawings, methods: dict[str, Callable], *, seed: int, times: list[f
             rng = np.random.default_rng([seed, index, int(share * 100)])
             k = int(round(share * len(table)))
             chosen = [table[i] for i in sorted(rng.choice(len(table), size=k, replace=False))] if k else []
-            prompt = {
-                "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in chosen]
-            }
+            prompt = {"points": region_points(chosen)}
             hints = hints_from_json(prompt, width=width, height=height)
             hinted_ids = np.zeros(int(truth.max()) + 1, bool)
             hinted_ids[[r["id"] for r in chosen]] = True

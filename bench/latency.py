@@ -38,9 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.openmoji import SUBSET, find_item, true_prompt  # noqa: E402
 from pipeline import decode_image, decode_label_map, recolor  # noqa: E402
 
-DATA = ROOT / "tests" / "data" / "openmoji"
+DATA = SUBSET
 NAME = "E093"  # 512x512; hinted at its 12 true regions, all 8 found regions are hinted (no model)
 POSTGRES = os.environ.get("TINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("TINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -70,13 +71,12 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 
 def _item() -> dict:
-    return next(i for i in json.loads((DATA / "index.json").read_text())["items"] if i["name"] == NAME)
+    return find_item(DATA, NAME)
 
 
 def _hints_file(folder: Path) -> Path:
-    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in _item()["regions"]]
     path = folder / "hints.json"
-    path.write_text(json.dumps({"points": points}))
+    path.write_text(json.dumps(true_prompt(_item())))
     return path
 
 

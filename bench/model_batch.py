@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from prompts_share import hinted_points  # noqa: E402
+from openmoji import hinted_points  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openmoji"
 

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.openmoji import region_points  # noqa: E402
 from pipeline import (  # noqa: E402
     colorize,
     decode_image,
@@ -46,9 +47,7 @@ def parent_revision(item: dict) -> tuple[bytes, dict, object]:
     """(line PNG bytes, prompt, colorize result) of one drawing hinted at every true region."""
     line = (DATA / item["split"] / f"{item['name']}_line.png").read_bytes()
     drawing = decode_image(line)
-    prompt = {
-        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-    }
+    prompt = {"points": region_points(item["regions"])}
     hints = hints_from_json(prompt, width=drawing.shape[1], height=drawing.shape[0])
     return line, prompt, colorize(drawing, hints)
 

@@ -26,6 +26,7 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.metrics import adjusted_rand_index, boundary_f1  # noqa: E402
+from bench.openmoji import region_points  # noqa: E402
 from pipeline import colorize, decode_image, decode_label_map, extract_lines, find_regions, hints_from_json  # noqa: E402
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.hints import parse_color  # noqa: E402
@@ -114,9 +115,7 @@ def evaluate(item: dict, *, seed: int) -> dict[str, float]:
     true_owner = assign_line_pixels(true)
     valid = true > 0
     points = [(r["point"][0], r["point"][1], parse_color(r["color"])) for r in item["regions"]]
-    prompt = {
-        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-    }
+    prompt = {"points": region_points(item["regions"])}
     hints = hints_from_json(prompt, width=grey.shape[1], height=grey.shape[0])
     out: dict[str, float] = {}
     cases = [("clean", grey)] + [

@@ -22,6 +22,7 @@ from pathlib import Path
 import boto3
 import sqlalchemy as sa
 
+from bench.openmoji import region_points
 from bench.real_services import DATA, POSTGRES_URL, REDIS_URL, new_bucket, real_services, service_env
 
 __all__ = ["main"]
@@ -53,7 +54,7 @@ def _write_manifest(folder: Path, *, count: int) -> Path:
         target = folder / f"{it['name']}.png"
         if not target.exists():
             shutil.copy(DATA / "train" / f"{it['name']}_line.png", target)
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
+        points = region_points(it["regions"])
         drawings.append({"line": target.name, "name": f"{i:05d}-{it['name']}", "hints": {"points": points}})
     path = folder / "soak.json"
     path.write_text(json.dumps({"name": "soak", "drawings": drawings}))

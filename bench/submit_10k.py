@@ -39,6 +39,8 @@ from real_services import (  # noqa: E402
     service_env,
 )
 
+from bench.openmoji import region_points  # noqa: E402
+
 __all__ = ["main", "write_manifest"]
 
 GOAL_SUBMIT_S = 10.0
@@ -55,7 +57,7 @@ def write_manifest(folder: Path, count: int) -> Path:
         line = folder / f"{item['name']}.png"
         if not line.exists():
             shutil.copy(DATA / "test" / f"{item['name']}_line.png", line)
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+        points = region_points(item["regions"])
         drawings.append(
             {
                 "line": line.name,

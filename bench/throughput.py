@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpu_share import CpuMeter, pids_in_group, pids_named  # noqa: E402
 from job_probes import install_probes, read_probes  # noqa: E402
-from prompts_share import hinted_points  # noqa: E402
+from openmoji import hinted_points  # noqa: E402
 from real_services import (  # noqa: E402
     DATA,
     POSTGRES_URL,

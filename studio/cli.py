@@ -15,10 +15,9 @@ import typer
 
 from db import queries
 from pipeline.errors import BadInput
-from studio import runner
-from studio.failures import configure_logging, debug, explain
+from studio import failures, runner
 from studio.ops_cli import db_app, ops_app, token_app
-from studio.runner import console, context, err_console, friendly
+from studio.runner import console, context, friendly
 from studio.train_cli import train_app
 
 __all__ = ["app"]
@@ -368,7 +367,7 @@ def demo(
 @app.callback()
 def _setup() -> None:
     """Before every command: log records of the layers below print as one line each."""
-    configure_logging()
+    failures.configure_logging()
 
 
 def main() -> None:
@@ -378,11 +377,9 @@ def main() -> None:
     except SystemExit:
         raise
     except (Exception, KeyboardInterrupt) as exc:
-        if debug():
+        if failures.debug():
             raise
-        code, message = explain(exc)
-        err_console.print(f"[red]tint: error:[/red] {message}", highlight=False, soft_wrap=True)
-        sys.exit(code)
+        sys.exit(failures.report(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

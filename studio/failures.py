@@ -20,7 +20,15 @@ import sys
 
 from pipeline.errors import TintError, Transient
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ENVIRONMENT", "EXIT_INTERNAL", "debug", "explain", "configure_logging"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_ENVIRONMENT",
+    "EXIT_INTERNAL",
+    "debug",
+    "explain",
+    "report",
+    "configure_logging",
+]
 
 EXIT_BAD_INPUT = 1
 EXIT_ENVIRONMENT = 3
@@ -99,6 +107,16 @@ def explain(exc: BaseException) -> tuple[int, str]:
         f"internal error ({type(exc).__name__}: {_first_line(exc)}). "
         "Rerun with TINT_DEBUG=1 for the traceback, and report it."
     )
+
+
+def report(exc: BaseException) -> int:
+    """Print the one line for `exc` on stderr and return the exit status (callers re-raise under
+    TINT_DEBUG=1 instead)."""
+    from rich.console import Console
+
+    code, message = explain(exc)
+    Console(stderr=True).print(f"[red]tint: error:[/red] {message}", highlight=False, soft_wrap=True)
+    return code
 
 
 class _OneLine(logging.Formatter):

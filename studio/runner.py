@@ -14,7 +14,7 @@ from typer.exceptions import TyperException
 
 from db.models import Job
 from pipeline.errors import BadInput, TintError
-from studio.failures import debug, explain
+from studio.failures import debug, report
 from workers.context import Context
 from workers.manifest import STYLES, DrawingSpec, read_hint_file
 
@@ -154,9 +154,7 @@ def friendly(fn):
         except (Exception, KeyboardInterrupt) as exc:
             if debug():
                 raise
-            code, message = explain(exc)
-            err_console.print(f"[red]tint: error:[/red] {message}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code) from None
+            raise typer.Exit(report(exc)) from None
 
     return wrapper
 

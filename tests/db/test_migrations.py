@@ -17,7 +17,17 @@ import db.queries
 import db.session
 from db import job_queries, queries
 from db.models import Base
-from db.session import HERE, downgrade, make_engine, make_sessionmaker, upgrade
+from db.session import (
+    HERE,
+    SCHEMA_HEAD,
+    alembic_config,
+    downgrade,
+    ensure_schema,
+    make_engine,
+    make_sessionmaker,
+    schema_current,
+    upgrade,
+)
 
 TABLES = set(Base.metadata.tables)  # every model table; test_migration_matches_models checks columns
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +109,22 @@ def test_postgres_engine_pings_pool(postgres_url: str) -> None:
     engine.dispose()
 
 
+def test_schema_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == [SCHEMA_HEAD]
+
+
+def test_ensure_schema_migrates_once_then_only_reads(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tint.db'}"
+    engine = make_engine(url)
+    assert not schema_current(engine)
+    assert ensure_schema(url, engine=engine) is True
+    assert schema_current(engine)
+    assert ensure_schema(url, engine=engine) is False
+    engine.dispose()
+
+
 def test_migration_files_sit_inside_the_package() -> None:
     assert (HERE / "alembic.ini").is_file()
     assert (HERE / "migrations" / "env.py").is_file()
@@ -108,7 +134,8 @@ def test_migration_files_sit_inside_the_package() -> None:
 
 def test_db_imports_nothing_of_ours() -> None:
     code = (
-        "import sys, db.models, db.session, db.queries\n"
+        "import sys, pkgutil, importlib, db\n"
+        "for m in pkgutil.iter_modules(db.__path__, 'db.'): importlib.import_module(m.name)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pipeline', 'workers', 'studio'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from synthetic_drawings import as_drawing, blank, rectangle
 
+from bench.openmoji import region_points
 from pipeline import BadPrompt, colorize, decode_image, empty_hints, hints_from_json
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -142,9 +143,7 @@ def test_real_drawings_hinted_at_true_points_are_exact(data_dir):
     items = [i for i in json.loads((data_dir / "index.json").read_text())["items"] if i["split"] == "test"]
     for item in items[:6]:
         drawing = decode_image((data_dir / "test" / f"{item['name']}_line.png").read_bytes())
-        prompt = {
-            "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-        }
+        prompt = {"points": region_points(item["regions"])}
         result = colorize(drawing, hints_from_json(prompt, width=512, height=512))
         assert result.proof["hint_adherence"] == 1.0
         assert result.proof["hinted_regions"] == len(result.hinted) > 0

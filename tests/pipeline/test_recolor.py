@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from synthetic_drawings import as_drawing, blank, rectangle
 
+from bench.openmoji import region_points
 from pipeline import (
     HintOutOfBounds,
     UnknownBlock,
@@ -90,9 +91,7 @@ def test_recolor_changes_only_the_edited_block_real_drawing(data_dir):
     index = {i["name"]: i for i in json.loads((data_dir / "index.json").read_text())["items"]}
     item = index["E010"]
     drawing = decode_image((data_dir / "test" / "E010_line.png").read_bytes())
-    prompt = {
-        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-    }
+    prompt = {"points": region_points(item["regions"])}
     assert_local(
         *recolor_one(drawing, prompt, pick=lambda b: max(b.table, key=lambda t: t.area if t.id > 1 else 0).id)
     )

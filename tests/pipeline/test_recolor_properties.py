@@ -1,7 +1,6 @@
 """Recolor properties over random edits: pixels outside edited blocks never change, edited blocks get
 exactly the requested color, and edit images / unknown ids behave as documented."""
 
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings

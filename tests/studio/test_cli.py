@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.openmoji import find_item, region_points
+
 NAME = "1F476"  # baby, a train drawing with 5 regions
 
 
@@ -32,10 +34,8 @@ def tint(*args: str, home: Path, cwd: Path | None = None) -> subprocess.Complete
 def colorized(tmp_path_factory, data_dir):
     """One `tint colorize` run shared by the tests below: (home, out dir, hints, line path)."""
     root = tmp_path_factory.mktemp("cli")
-    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
-    hints = {
-        "points": [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
-    }
+    item = find_item(data_dir, NAME)
+    hints = {"points": region_points(item["regions"])}
     (root / "hints.json").write_text(json.dumps(hints))
     line = data_dir / "train" / f"{NAME}_line.png"
     run = tint(

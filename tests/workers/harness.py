@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.openmoji import region_points
+
 __all__ = ["write_batch", "service_env", "tint", "start_worker", "wait_batch", "FaultProxy", "batch_id_of"]
 
 
@@ -31,7 +33,7 @@ def write_batch(data_dir: Path, folder: Path, *, count: int, name: str = "batch"
     for i in range(count):
         it = train[i % len(train)]
         shutil.copy(data_dir / "train" / f"{it['name']}_line.png", folder / f"{it['name']}.png")
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in it["regions"]]
+        points = region_points(it["regions"])
         drawings.append(
             {
                 "line": f"{it['name']}.png",

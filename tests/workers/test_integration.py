@@ -15,6 +15,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from bench.openmoji import region_points
 from tests.workers import harness
 
 pytestmark = pytest.mark.services
@@ -31,7 +32,7 @@ def _manifest(data_dir: Path, folder: Path) -> Path:
         # half the drawings fully hinted (no region left to the model: it may not run), half not hinted at
         # all (the model decides every region: it must run)
         regions = it["regions"] if index % 2 else []
-        points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in regions]
+        points = region_points(regions)
         drawings.append(
             {"line": f"{it['name']}.png", "character": it["annotation"], "hints": {"points": points}}
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.openmoji import region_points
 from workers import metrics, tasks
 from workers.celery_app import retarget
 from workers.context import make_context, set_context
@@ -32,7 +33,7 @@ Samples = dict[tuple[str, frozenset], float]
 def _spec(data_dir: Path, name: str, *, line: bytes | None = None) -> DrawingSpec:
     items = json.loads((data_dir / "index.json").read_text())["items"]
     item = next(it for it in items if it["name"] == name)
-    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    points = region_points(item["regions"])
     return DrawingSpec(
         name=f"{name}.png",
         character=item["annotation"],

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 from PIL import Image
 
+from bench.openmoji import find_item, region_points
 from db import queries
 from db.models import Job, Revision
 from pipeline import blockify
@@ -19,8 +19,8 @@ NAME = "1F476"
 
 
 def _colorize(ctx, data_dir) -> Job:
-    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
-    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    item = find_item(data_dir, NAME)
+    points = region_points(item["regions"])
     spec = DrawingSpec(
         name="baby.png",
         character="baby",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import sqlalchemy as sa
 
+from bench.openmoji import find_item, region_points
 from db import job_queries
 from db.models import Job, Revision, utcnow
 from workers import runs
@@ -18,8 +18,8 @@ NAME = "1F476"
 
 
 def _spec(data_dir) -> DrawingSpec:
-    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
-    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    item = find_item(data_dir, NAME)
+    points = region_points(item["regions"])
     return DrawingSpec(
         name=f"{NAME}.png",
         character="baby",

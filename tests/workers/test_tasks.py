@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -10,6 +9,7 @@ import pytest
 from celery.exceptions import Retry
 from sqlalchemy import func, select
 
+from bench.openmoji import find_item, region_points
 from db.models import Job, Revision, utcnow
 from pipeline.errors import Transient
 from workers import tasks
@@ -22,8 +22,8 @@ NAME = "1F476"
 
 
 def _spec(data_dir, *, line: bytes | None = None) -> DrawingSpec:
-    item = next(it for it in json.loads((data_dir / "index.json").read_text())["items"] if it["name"] == NAME)
-    points = [{"x": r["point"][0], "y": r["point"][1], "color": r["color"]} for r in item["regions"]]
+    item = find_item(data_dir, NAME)
+    points = region_points(item["regions"])
     return DrawingSpec(
         name=f"{NAME}.png",
         character="baby",
