@@ -14,13 +14,12 @@ from typing import Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import JOB_STATES, Batch, Drawing, Job, Review, Revision
+from db.models import Batch, Drawing, Job, Review, Revision
 
 __all__ = [
     "DrawingSummary",
     "Page",
     "page_batches",
-    "batches_progress",
     "page_drawings",
     "page_jobs",
     "page_revisions",
@@ -71,19 +70,6 @@ def page_batches(session: Session, *, owner: int | None, limit: int, offset: int
     if owner is not None:
         stmt = stmt.where(Batch.owner_token_id == owner)
     return _page(session, stmt, limit=limit, offset=offset)
-
-
-def batches_progress(session: Session, batch_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Job counts per state of each batch's colorize jobs (every state present, zero when none)."""
-    out = {bid: dict.fromkeys(JOB_STATES, 0) for bid in batch_ids}
-    stmt = (
-        sa.select(Job.batch_id, Job.state, sa.func.count())
-        .where(Job.batch_id.in_(list(batch_ids)))
-        .group_by(Job.batch_id, Job.state)
-    )
-    for batch_id, state, count in session.execute(stmt):
-        out[batch_id][state] = count
-    return out
 
 
 def _latest(model: type[Revision] | type[Job]) -> sa.Subquery:

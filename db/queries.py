@@ -40,7 +40,7 @@ __all__ = [
     "get_batch",
     "list_batches",
     "batch_jobs",
-    "batch_progress",
+    "batches_progress",
     "batch_failures",
     "create_drawing",
     "get_drawing",
@@ -152,13 +152,17 @@ def batch_jobs(session: Session, batch_id: int) -> list[Job]:
     return list(session.scalars(sa.select(Job).where(Job.batch_id == batch_id).order_by(Job.id)))
 
 
-def batch_progress(session: Session, batch_id: int) -> dict[str, int]:
-    """Number of the batch's jobs in each state; every state is present, zero when none."""
-    stmt = sa.select(Job.state, sa.func.count()).where(Job.batch_id == batch_id).group_by(Job.state)
-    progress = dict.fromkeys(JOB_STATES, 0)
-    for state, count in session.execute(stmt):
-        progress[state] = count
-    return progress
+def batches_progress(session: Session, batch_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Number of each batch's jobs in each state; every state is present, zero when none."""
+    out = {bid: dict.fromkeys(JOB_STATES, 0) for bid in batch_ids}
+    stmt = (
+        sa.select(Job.batch_id, Job.state, sa.func.count())
+        .where(Job.batch_id.in_(list(batch_ids)))
+        .group_by(Job.batch_id, Job.state)
+    )
+    for batch_id, state, count in session.execute(stmt):
+        out[batch_id][state] = count
+    return out
 
 
 def create_drawing(

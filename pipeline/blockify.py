@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.color import Color
 from pipeline.errors import BadInput
 from pipeline.hints import format_color
 from pipeline.regions import assign_line_pixels, merge_specks, number_in_reading_order
@@ -36,8 +37,6 @@ __all__ = [
     "inner_distance",
     "label_edges",
 ]
-
-Color = tuple[int, int, int]
 
 
 @dataclass
@@ -115,17 +114,19 @@ def _mean_colors(rgb: np.ndarray, *, labels: np.ndarray, count: int, valid: np.n
     return np.floor(means + 0.5).astype(np.uint8)
 
 
-def representative_points(dist: np.ndarray, *, labels: np.ndarray, ids: list[int]) -> list[tuple[int, int]]:
-    """(row, col) per id: the first pixel in raster order where dist reaches its maximum within the id."""
+def deepest_points(dist: np.ndarray, *, labels: np.ndarray, ids: list[int]) -> list[tuple[int, int]]:
+    """(x, y) per id: its pixel where `dist` (H, W) is largest, the first in reading order on ties.
+
+    The one rule for where a block's, a region's or a generated region's hint point sits."""
     count = int(labels.max(initial=0))
     flat_labels, flat_dist = labels.ravel(), dist.ravel()
-    best = np.full(count + 1, -1.0, np.float32)
+    best = np.full(count + 1, -np.inf, flat_dist.dtype)  # in dist's own type, so the maxima compare equal
     np.maximum.at(best, flat_labels, flat_dist)
     at_max = np.flatnonzero(flat_dist == best[flat_labels])
     first = np.full(count + 1, flat_labels.size, np.int64)
     np.minimum.at(first, flat_labels[at_max], at_max)
     width = labels.shape[1]
-    return [(int(first[i] // width), int(first[i] % width)) for i in ids]
+    return [(int(first[i] % width), int(first[i] // width)) for i in ids]
 
 
 def label_edges(labels: np.ndarray) -> np.ndarray:
@@ -170,9 +171,9 @@ def _table(
     boxes = bounding_boxes(labels, count=count)
     ids = [i for i in range(1, count + 1) if area[i] > 0]
     # point_labels excludes line pixels, so the point is a pixel of the region itself
-    positions = representative_points(dist, labels=point_labels, ids=ids)
+    positions = deepest_points(dist, labels=point_labels, ids=ids)
     table = []
-    for rid, (py, px) in zip(ids, positions, strict=True):
+    for rid, (px, py) in zip(ids, positions, strict=True):
         table.append(
             Block(
                 id=rid,

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_lab", "delta_e2000"]
+__all__ = ["Color", "pack_rgb", "unpack_rgb", "rgb_to_lab", "delta_e2000"]
+
+Color = tuple[int, int, int]  # (r, g, b), 0..255 each
+
+
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 colors packed into int64 0xRRGGBB (one number per color, for bincount and unique)."""
+    rgb = rgb.astype(np.int64)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpack_rgb(value: int) -> Color:
+    """0xRRGGBB as an (r, g, b) tuple."""
+    return (int(value) >> 16) & 255, (int(value) >> 8) & 255, int(value) & 255
+
 
 _M = np.array(
     [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]

@@ -19,20 +19,20 @@ import cv2
 import numpy as np
 
 from pipeline.blockify import inner_distance
+from pipeline.color import Color
 from pipeline.errors import BadPrompt
 from pipeline.fill import paint_flats, resolve_hints
 from pipeline.hints import Hints
 from pipeline.lines import as_rgba, extract_lines
 from pipeline.proof import measure_adherence
 from pipeline.regions import assign_line_pixels, find_regions
+from pipeline.styles import STYLES
 
 __all__ = ["ColorizeResult", "colorize", "composite"]
 
-Color = tuple[int, int, int]
 UnhintedFill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
 # (drawing, regions, region_colors, hinted) -> (H, W, 3) uint8 shaded fills
 ShadeFill = Callable[[np.ndarray, np.ndarray, dict[int, Color], dict[int, Color]], np.ndarray]
-STYLES = ("flat", "shaded")
 WHITE: Color = (255, 255, 255)
 
 

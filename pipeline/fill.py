@@ -10,22 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.color import Color, pack_rgb, unpack_rgb
 from pipeline.hints import Hints, format_color
 
 __all__ = ["resolve_hints", "paint_flats", "color_table", "paint", "pack_table", "pack_image"]
-
-Color = tuple[int, int, int]
-
-
-def _pack(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 colors packed into int64 0xRRGGBB."""
-    rgb = rgb.astype(np.int64)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-
-
-def _unpack(value: int) -> Color:
-    """0xRRGGBB to an (r, g, b) tuple."""
-    return (int(value) >> 16) & 255, (int(value) >> 8) & 255, int(value) & 255
 
 
 def resolve_hints(
@@ -41,7 +29,7 @@ def resolve_hints(
     if len(ys) == 0:
         return {}, []
     region = owner[ys, xs].astype(np.int64)
-    color = _pack(hints.rgb[ys, xs])
+    color = pack_rgb(hints.rgb[ys, xs])
     keep = region > 0
     region, color = region[keep], color[keep]
     keys, inverse, counts = np.unique(region << 24 | color, return_inverse=True, return_counts=True)
@@ -58,7 +46,7 @@ def resolve_hints(
         # most hint pixels first, then the deepest hint, then the lower color value
         order = sorted(range(start, end), key=lambda i: (-int(counts[i]), -deepest[i], int(colors[i])))
         chosen = order[0]
-        hinted[rid] = _unpack(colors[chosen])
+        hinted[rid] = unpack_rgb(colors[chosen])
         if len(order) > 1:
             conflicts.append(
                 {
@@ -66,7 +54,7 @@ def resolve_hints(
                     "chosen": format_color(hinted[rid]),
                     "chosen_pixels": int(counts[chosen]),
                     "others": [
-                        {"color": format_color(_unpack(colors[i])), "pixels": int(counts[i])}
+                        {"color": format_color(unpack_rgb(colors[i])), "pixels": int(counts[i])}
                         for i in order[1:]
                     ],
                 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Lines", "as_rgba", "extract_lines", "paper_color"]
+__all__ = ["Lines", "as_rgba", "extract_lines", "over_white", "paper_color"]
 
 _CORE_WINDOW = 5  # neighbourhood (px) in which a line's core ink is looked up
 _MIN_CORE_INK = 48  # 0..255; cores fainter than this are paper texture or JPEG noise, not lines
@@ -70,11 +70,15 @@ def _ink_opaque(image: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
     return cv2.extractChannel(rows.reshape(height, width, channels), 0)
 
 
-def _over_white(rgb: np.ndarray, *, alpha: np.ndarray) -> np.ndarray:
-    """Composite (H, W, 3) rgb with alpha over white paper."""
-    a = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
-    inv = cv2.bitwise_not(a)
-    return cv2.add(cv2.multiply(rgb, a, scale=1 / 255), inv)
+def over_white(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: an (H, W, 4) uint8 image composited over white paper (3 channels pass as they are).
+
+    The one compositing rule for drawings, references and revisions read back for blockify or recolor."""
+    if rgba.shape[2] == 3:
+        return rgba
+    a = cv2.cvtColor(np.ascontiguousarray(rgba[..., 3]), cv2.COLOR_GRAY2RGB)
+    rgb = cv2.cvtColor(np.ascontiguousarray(rgba), cv2.COLOR_RGBA2RGB)
+    return cv2.add(cv2.multiply(rgb, a, scale=1 / 255), cv2.bitwise_not(a))
 
 
 def _auto_floor(ink: np.ndarray) -> int:
@@ -107,7 +111,7 @@ def extract_lines(
         ink = _ink_opaque(rgba, paper)
     else:
         # transparent margins hide arbitrary (often black) RGB: look at the drawing over white paper
-        rgb = _over_white(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), alpha=alpha_channel)
+        rgb = over_white(rgba)
         paper = paper_color(rgb)
         ink = _ink_opaque(rgb, paper)
     if line_threshold is not None:

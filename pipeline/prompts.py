@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.blockify import inner_distance
+from pipeline.blockify import deepest_points, inner_distance
+from pipeline.color import Color
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color, parse_color
 from pipeline.lines import as_rgba, extract_lines
@@ -27,13 +28,12 @@ __all__ = [
     "SYNONYMS",
     "part_index",
     "resolve_palette",
-    "representative_points",
+    "region_points",
     "palette_hints",
     "hint_points",
     "drawing_regions",
 ]
 
-Color = tuple[int, int, int]
 SYNONYMS: dict[str, str] = {
     "bg": "background", "backdrop": "background", "paper": "background",
     "face": "skin", "body": "skin", "skin_tone": "skin", "skintone": "skin", "hands": "skin", "hand": "skin",
@@ -91,16 +91,12 @@ def resolve_palette(palette: dict[str, str]) -> dict[int, Color]:
     return out
 
 
-def representative_points(regions: np.ndarray) -> dict[int, tuple[int, int]]:
+def region_points(regions: np.ndarray) -> dict[int, tuple[int, int]]:
     """Region id -> (x, y) of its pixel farthest from its edge (ties: first in reading order)."""
     regions = np.asarray(regions, np.int32)
-    depth = inner_distance(regions, valid=regions > 0).ravel()
-    labels = regions.ravel()
-    order = np.lexsort((-depth, labels))
-    first = np.ones(len(order), bool)
-    first[1:] = labels[order][1:] != labels[order][:-1]
-    width = regions.shape[1]
-    return {int(labels[i]): (int(i % width), int(i // width)) for i in order[first] if labels[i] > 0}
+    ids = [int(i) for i in np.unique(regions) if i > 0]
+    points = deepest_points(inner_distance(regions, valid=regions > 0), labels=regions, ids=ids)
+    return dict(zip(ids, points, strict=True))
 
 
 def hint_points(colors: dict[int, Color], points: dict[int, tuple[int, int]]) -> dict:
@@ -130,4 +126,4 @@ def palette_hints(palette: dict[str, str], *, regions: np.ndarray, part_map: np.
     report["missing"] = [
         PART_NAMES[k] for k in sorted(table) if not report["parts"][PART_NAMES[k]]["regions"]
     ]
-    return hint_points(colors, representative_points(regions)), report
+    return hint_points(colors, region_points(regions)), report

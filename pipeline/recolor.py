@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.blockify import BlockifyResult, blockify, inner_distance, label_means
-from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.color import Color, delta_e2000, rgb_to_lab
 from pipeline.colorize import ColorizeResult, ShadeFill, UnhintedFill, colorize
 from pipeline.errors import BadInput, BadPrompt, HintOutOfBounds, UnknownBlock
 from pipeline.hints import format_color, hints_from_json
@@ -33,8 +33,6 @@ __all__ = [
     "recolor_locality",
     "target_prompt",
 ]
-
-Color = tuple[int, int, int]
 
 
 def edits_at_points(at: list[tuple[int, int, Color]], *, labels: np.ndarray) -> dict[int, Color]:

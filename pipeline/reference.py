@@ -30,15 +30,15 @@ import numpy as np
 
 from pipeline import alignment
 from pipeline.blockify import bounding_boxes, inner_distance
+from pipeline.color import Color, pack_rgb, unpack_rgb
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color
 from pipeline.part_maps import region_parts
-from pipeline.prompts import hint_points, representative_points
+from pipeline.prompts import hint_points, region_points
 from pipeline.regions import merge_specks, number_in_reading_order
 
 __all__ = ["color_regions", "reference_hints"]
 
-Color = tuple[int, int, int]
 Piece = tuple[np.ndarray, int]  # (h, w) bool mask in a region's box, packed 0xRRGGBB color
 _TRUST = 0.6  # line correlation above which the refined alignment is taken without a color vote
 _SPLIT_SHARE = 0.03  # a second color must cover this share of a region ...
@@ -108,16 +108,6 @@ def _stats(regions: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     cent = np.stack([(mx - box[0]) / bw, (my - box[1]) / bh], 1)
     aspect = np.log((np.sqrt(np.maximum(vx, 0)) / bw + 1e-3) / (np.sqrt(np.maximum(vy, 0)) / bh + 1e-3))
     return cent, area / (bw * bh), aspect, box
-
-
-def _pack(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 colors as int64 0xRRGGBB."""
-    return rgb[..., 0].astype(np.int64) << 16 | rgb[..., 1].astype(np.int64) << 8 | rgb[..., 2]
-
-
-def _unpack(value: int) -> Color:
-    """0xRRGGBB as (r, g, b)."""
-    return (int(value) >> 16) & 255, (int(value) >> 8) & 255, int(value) & 255
 
 
 def _component_colors(packed: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -288,7 +278,7 @@ def _split(
     out_colors = {int(new_id[t]): rgb for t, rgb in colors.items() if t not in split_ids}
     out = [{**m, "region": int(new_id[m["region"]])} for m in matches if m["region"] not in split_ids]
     for tid, piece in pieces.items():
-        rgb = _unpack(piece["color"])
+        rgb = unpack_rgb(piece["color"])
         out_colors[int(new_id[tid])] = rgb
         out.append({"region": int(new_id[tid]), **piece, "color": format_color(rgb)})
     return out_colors, sorted(out, key=lambda m: m["region"]), final
@@ -331,7 +321,7 @@ def reference_hints(
             [{"region": r, "source": None, "confidence": 0.0, "color": None} for r in range(1, nt + 1)],
             regions,
         )
-    packed = _pack(ref)
+    packed = pack_rgb(ref)
     ref_color = _component_colors(packed, ref_regions)
     sel = regions > 0
     border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
@@ -366,11 +356,14 @@ def reference_hints(
     matches = []
     for t in range(1, nt + 1):
         r = int(score[t].argmax())
-        conf, color = float(np.clip(score[t, r], 0, 1)), _unpack(ref_color[r]) if ref_color[r] >= 0 else None
+        conf, color = (
+            float(np.clip(score[t, r], 0, 1)),
+            unpack_rgb(ref_color[r]) if ref_color[r] >= 0 else None,
+        )
         share, value = vote.get(t, (0.0, 0))
         if share >= 0.5 and share >= conf:  # most pixels agree on one color: take it, from where it lies
             r = int((pair[t] * (np.arange(nr + 1) > 0) * ~ref_ink).argmax())
-            conf, color = share, _unpack(value)
+            conf, color = share, unpack_rgb(value)
         ok = conf >= min_confidence and color is not None
         if ok:
             colors[t] = color
@@ -391,4 +384,4 @@ def reference_hints(
             colors, matches, regions = _split(
                 regions, splits, matches=matches, colors=colors, landed=landed_color, sources=landed
             )
-    return hint_points(colors, representative_points(regions)), matches, regions
+    return hint_points(colors, region_points(regions)), matches, regions

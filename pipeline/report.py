@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.color import Color, delta_e2000, rgb_to_lab
 from pipeline.part_maps import PART_NAMES, region_parts
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "check_consistency",
 ]
 
-Color = tuple[int, int, int]
 DEFAULT_THRESHOLD = 10.0  # CIEDE2000; about 10 just-noticeable steps, a color an art lead calls different
 NO_CHARACTER = "(no character)"
 

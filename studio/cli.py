@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from db import queries
+from db.models import JOB_STATES
 from pipeline.errors import BadInput
 from studio import failures, runner
 from studio.ops_cli import db_app, ops_app, token_app
@@ -253,14 +254,10 @@ def status(
             if found is None:
                 raise BadInput(f"batch {batch} does not exist; `tint status` lists batches.")
             batches = [found]
-        table = Table("batch", "name", "queued", "running", "done", "failed", "cancelled")
+        table = Table("batch", "name", *JOB_STATES)
+        progress = queries.batches_progress(session, [b.id for b in batches])
         for b in batches:
-            counts = queries.batch_progress(session, b.id)
-            table.add_row(
-                str(b.id),
-                b.name,
-                *(str(counts.get(s, 0)) for s in ("queued", "running", "done", "failed", "cancelled")),
-            )
+            table.add_row(str(b.id), b.name, *(str(progress[b.id][s]) for s in JOB_STATES))
         console.print(table)
         if batch is not None:
             for job_id, name, error in queries.batch_failures(session, batch):

@@ -14,9 +14,10 @@ from typer.exceptions import TyperException
 
 from db.models import Job
 from pipeline.errors import BadInput, TintError
+from pipeline.styles import STYLES
 from studio.failures import debug, report
 from workers.context import Context
-from workers.manifest import STYLES, DrawingSpec, read_hint_file
+from workers.manifest import DrawingSpec, read_hint_file
 
 __all__ = [
     "friendly",

@@ -15,12 +15,12 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import BadManifest, BadPrompt
+from pipeline.styles import STYLES
 
-__all__ = ["DrawingSpec", "STYLES", "read_manifest", "read_hint_file"]
+__all__ = ["DrawingSpec", "read_manifest", "read_hint_file"]
 
 MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 MAX_INPUT_BYTES = 200 * 1024 * 1024
-STYLES = ("flat", "shaded")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

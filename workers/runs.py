@@ -23,15 +23,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from db import job_queries
-from db.models import Job, utcnow
+from db.models import FINAL_JOB_STATES, Job, utcnow
 from pipeline.errors import TintError
 from workers.celery_app import TASK_QUEUES
 from workers.context import Context
 from workers.jobs import session_scope
 
-__all__ = ["see_jobs_through", "TAKE_OVER_S", "FINAL_STATES"]
+__all__ = ["see_jobs_through", "TAKE_OVER_S"]
 
-FINAL_STATES = ("done", "failed", "cancelled")
 # A person waits on a command: a job it runs itself retries a transient fault at most this many times
 # (about 0.5 + 1 + 2 s of backoff) before it fails with the cause; `tint retry JOB` brings it back.
 RETRIES_HERE = 3
@@ -70,7 +69,7 @@ def _next_to_run(ctx: Context, job_ids: list[int], *, worker: str) -> tuple[list
     with session_scope(ctx) as session:
         rows = job_queries.job_states(session, job_ids)
         live = {w.name: w.queues for w in job_queries.live_workers(session, within_s=LIVE_WITHIN_S)}
-        final = [r.id for r in rows if r.state in FINAL_STATES]
+        final = [r.id for r in rows if r.state in FINAL_JOB_STATES]
         for row in rows:
             queue = TASK_QUEUES.get(f"tint.{row.kind}", "cpu")
             consumers = [name for name, queues in live.items() if queue in queues.split(",")]

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from db import job_queries, queries
-from db.models import Job, Revision
+from db.models import FINAL_JOB_STATES, Job, Revision
 from pipeline.errors import BadInput, NotFound, TintError
 from pipeline.images import decode_image
 from workers.celery_app import TASK_QUEUES, app
@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("tint.submit")
-FINAL_STATES = ("done", "failed", "cancelled")
 PUT_THREADS = 8
 ENQUEUE_THREADS = 8
 ENQUEUE_PARALLEL_FROM = 200
@@ -333,7 +332,7 @@ def wait_for_job(ctx: Context, job_id: int, *, timeout_s: float) -> Job:
             job = session.get(Job, job_id)
             if job is None:
                 raise NotFound(f"job {job_id} does not exist")
-            if job.state in FINAL_STATES:
+            if job.state in FINAL_JOB_STATES:
                 session.expunge(job)
                 return job
         if time.monotonic() > deadline:

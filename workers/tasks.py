@@ -166,7 +166,9 @@ def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tup
     reference = job.prompt_payload.get("reference")
     if reference:
         data = ctx.storage.get(reference["asset"])
-        image = _over_white(decode_image(data, name="reference picture", max_pixels=ctx.settings.max_pixels))
+        image = pipeline.over_white(
+            decode_image(data, name="reference picture", max_pixels=ctx.settings.max_pixels)
+        )
         derived, matches, regions = reference_hints(image, regions=regions)
         points += derived["points"]
         report["reference_matches"] = matches
@@ -228,7 +230,7 @@ def run_blockify(ctx: Context, job: jobs.JobInputs) -> None:
         )
     model = None if regions is not None else models.partition()
     result = _timed(
-        timings, "blockify", pipeline.blockify, _over_white(colored), regions=regions, model=model
+        timings, "blockify", pipeline.blockify, pipeline.over_white(colored), regions=regions, model=model
     )
     stored = jobs.store_arrays(
         ctx, {"blocks": result.blocks, "block_labels": _region_map(result.labels)}, timings=timings
@@ -249,13 +251,6 @@ def _json_safe(value: object) -> dict:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def _over_white(rgba: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: an RGBA image composited over white."""
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-    return np.rint(out).astype(np.uint8)
-
-
 def _parse_edits(params: dict) -> tuple[dict[int, tuple[int, int, int]], list[tuple[int, int, tuple]]]:
     try:
         by_id = {int(k): parse_color(v) for k, v in (params.get("edits") or {}).items()}
@@ -270,7 +265,7 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     timings: dict[str, float] = {}
     parent, drawing_row = jobs.load_revision(ctx, job.parent_revision_id)
     drawing = _read_drawing(ctx, drawing_row.line_sha, name=drawing_row.name, timings=timings)
-    colored = _over_white(
+    colored = pipeline.over_white(
         _read_drawing(ctx, parent.assets["colored"], name=f"revision {parent.id}", timings=timings)
     )
     regions = decode_label_map(

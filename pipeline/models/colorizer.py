@@ -24,6 +24,7 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from pipeline.color import Color
 from pipeline.models import WEIGHTS, weights_digest
 from pipeline.regions import assign_line_pixels
 
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 SHIPPED_WEIGHTS = WEIGHTS / "colorizer.safetensors"
-Color = tuple[int, int, int]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ import cv2
 import numpy as np
 from skimage.measure import label as label_equal_runs
 
+from pipeline.blockify import deepest_points
+from pipeline.color import Color
 from pipeline.regions import merge_specks, number_in_reading_order
 
 __all__ = ["SUPERSAMPLE", "Rendered", "Canvas", "ellipse", "blob", "capsule", "rounded_box"]
 
 SUPERSAMPLE = 4
-Color = tuple[int, int, int]
 
 
 def ellipse(
@@ -200,7 +201,7 @@ class Canvas:
         region_colors = {rid: tuple(int(v) for v in colors[shp]) for rid, (shp, _) in best.items()}
         part_lut = np.asarray(self.parts, np.uint8)
         region_parts = {rid: int(part_lut[shp]) for rid, (shp, _) in best.items()}
-        points = _representative_points(labels, count=count)
+        points = _region_points(labels, count=count)
         return Rendered(
             drawing=drawing,
             flats=flats,
@@ -214,7 +215,7 @@ class Canvas:
         )
 
 
-def _representative_points(labels: np.ndarray, *, count: int) -> dict[int, tuple[int, int]]:
+def _region_points(labels: np.ndarray, *, count: int) -> dict[int, tuple[int, int]]:
     """Per region the pixel farthest from its boundary (image border counts), as the dataset defines it."""
     padded = np.pad(labels, 1, constant_values=0)
     edge = np.zeros_like(padded, bool)
@@ -227,13 +228,6 @@ def _representative_points(labels: np.ndarray, *, count: int) -> dict[int, tuple
     inside = (~edge[1:-1, 1:-1]) & (labels > 0)
     dist = cv2.distanceTransform(inside.view(np.uint8), cv2.DIST_L2, 3)
     dist = dist + (labels > 0) * 1e-3  # edge-only regions still get a pixel
-    flat_labels, flat_dist = labels.ravel(), dist.ravel()
-    order = np.lexsort((-flat_dist, flat_labels))
-    first = np.r_[True, flat_labels[order][1:] != flat_labels[order][:-1]]
-    points = {}
-    w = labels.shape[1]
-    for idx in order[first]:
-        rid = int(flat_labels[idx])
-        if 0 < rid <= count:
-            points[rid] = (int(idx % w), int(idx // w))
-    return points
+    present = np.bincount(labels.ravel(), minlength=count + 1)
+    ids = [rid for rid in range(1, count + 1) if present[rid]]
+    return dict(zip(ids, deepest_points(dist, labels=labels, ids=ids), strict=True))

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.color import Color
+
 __all__ = ["Palette", "SKIN_TONES", "HAIR_COLORS", "EYE_COLORS", "draw_palette"]
 
-Color = tuple[int, int, int]
 
 SKIN_TONES: tuple[Color, ...] = (
     (255, 224, 196),

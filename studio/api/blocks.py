@@ -44,12 +44,6 @@ _cache: OrderedDict[tuple[str, str], RevisionBlocks] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _over_white(rgba: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: an RGBA image composited over white, as the worker's blockify does."""
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    return np.rint(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-
-
 def _assets(revision: Revision) -> tuple[str, str]:
     colored, regions = revision.assets.get("colored"), revision.assets.get("regions")
     if not colored or not regions:
@@ -65,7 +59,7 @@ def _blocks(ctx: Context, colored_sha: str, regions_sha: str) -> RevisionBlocks:
             return _cache[key]
     colored = decode_image(ctx.storage.get(colored_sha), name="colored", max_pixels=ctx.settings.max_pixels)
     regions = decode_label_map(ctx.storage.get(regions_sha), name="regions")
-    result = pipeline.blockify(_over_white(colored), regions=regions)
+    result = pipeline.blockify(pipeline.over_white(colored), regions=regions)
     blocks = RevisionBlocks(
         labels=result.labels.astype(np.uint16), table=pipeline.block_table_json(result.table)
     )

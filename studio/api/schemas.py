@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from db.models import Batch, Job, Prompt, Review, Revision
+from db.models import JOB_STATES, Batch, Job, Prompt, Review, Revision
 
 __all__ = [
     "COLOR_PATTERN",
@@ -52,7 +52,7 @@ COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 Role = Literal["submitter", "lead", "admin"]
 Verdict = Literal["approved", "changes_requested"]
 ReviewStatus = Literal["pending_review", "approved", "changes_requested"]
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobState = Literal[JOB_STATES]
 JobKind = Literal["colorize", "blockify", "recolor"]
 
 

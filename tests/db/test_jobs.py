@@ -359,7 +359,7 @@ def test_batch_progress_counts_jobs_per_state(session: Session, drawing: Drawing
         job_queries.finish_job(session, jobs[1].id, result={}, revision=None)
         job_queries.finish_job(session, jobs[2].id, result={}, revision=None)
         job_queries.fail_job(session, jobs[3].id, error="bad")
-    progress = queries.batch_progress(session, drawing.batch_id)
+    progress = queries.batches_progress(session, [drawing.batch_id])[drawing.batch_id]
     assert progress == {"queued": 1, "running": 1, "done": 2, "failed": 1, "cancelled": 0}
     assert set(progress) == set(JOB_STATES)
 

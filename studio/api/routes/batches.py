@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from db import api_queries
+from db import api_queries, queries
 from pipeline.report import DEFAULT_THRESHOLD
 from studio.api import events, export
 from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch
@@ -51,7 +51,7 @@ async def submit_batch(
     )
     with ctx.sessions() as session:
         batch = owned_batch(session, principal, batch_id)
-        return batch_out(batch, api_queries.batches_progress(session, [batch_id])[batch_id])
+        return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id])
 
 
 @router.get("", response_model=BatchPage)
@@ -60,7 +60,7 @@ def list_batches(
 ) -> BatchPage:
     """Batches, newest first (a submitter sees their own)."""
     page = api_queries.page_batches(session, owner=principal.owner_filter, limit=limit, offset=offset)
-    progress = api_queries.batches_progress(session, [b.id for b in page.items])
+    progress = queries.batches_progress(session, [b.id for b in page.items])
     items = [batch_out(b, progress[b.id]) for b in page.items]
     return BatchPage(items=items, total=page.total, limit=limit, offset=offset)
 
@@ -69,7 +69,7 @@ def list_batches(
 def get_batch(batch_id: IdPath, session: SessionDep, principal: SubmitterDep) -> BatchOut:
     """One batch and its job counts per state."""
     batch = owned_batch(session, principal, batch_id)
-    return batch_out(batch, api_queries.batches_progress(session, [batch_id])[batch_id])
+    return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id])
 
 
 @router.get(
