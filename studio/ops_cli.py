@@ -40,13 +40,16 @@ def worker(
     import os
     import tempfile
 
+    from workers.settings import get_settings
+
     if batch < 0:
         raise typer.BadParameter(f"--batch must be 0 (use TINT_BATCH_SIZE) or more, got {batch}")
+    settings = get_settings()  # the one Settings the worker's context and models read
     if batch == 0:
-        batch = int(os.environ.get("TINT_BATCH_SIZE", "1") or 1)
+        batch = settings.batch_size
     if batch > 1:
         pool, concurrency = "threads", batch
-    os.environ["TINT_BATCH_SIZE"] = str(max(batch, 1))
+    settings.batch_size = max(batch, 1)
 
     if metrics_port and pool == "prefork" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Set before prometheus_client is imported: pool processes write samples the main process serves.
@@ -55,9 +58,8 @@ def worker(
     from workers import metrics
     from workers.celery_app import app as celery_app
     from workers.logs import configure_logging
-    from workers.settings import get_settings
 
-    configure_logging(fmt=get_settings().log_format, level=loglevel)
+    configure_logging(fmt=settings.log_format, level=loglevel)
     from workers.context import get_context
 
     get_context().storage  # noqa: B018 - open the asset store now: a misconfigured one fails the start

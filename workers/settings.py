@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -60,7 +60,9 @@ class Settings(BaseSettings):
             raise ValueError(f"must be 1 or more, got {value}")
         return value
 
-    def model_post_init(self, __context: object) -> None:
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        """URLs left empty point at files under `home`: the embedded default needs no server."""
         home = self.home.expanduser().resolve()
         if not self.database_url:
             self.database_url = f"sqlite:///{home / 'tint.db'}"
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
             self.broker_url = f"sqla+sqlite:///{home / 'broker.db'}"
         if not self.storage_url:
             self.storage_url = str(home / "assets")
+        return self
 
     @property
     def embedded_broker(self) -> bool:

@@ -87,10 +87,12 @@ def test_conflict_takes_color_with_more_hint_pixels_and_reports_it():
 
 
 def test_hint_on_a_line_pixel_colors_the_nearest_region():
-    grey = rectangle(blank(64), x0=8, y0=8, x1=56, y1=56, thickness=3)
-    hints = hints_from_json({"points": [{"x": 32, "y": 8, "color": "#ff0000"}]}, width=64, height=64)
-    result = colorize(as_drawing(grey), hints)
-    assert len(result.hinted) == 1
+    grey = rectangle(blank(64), x0=8, y0=8, x1=56, y1=56, thickness=3)  # the top line covers rows 6-10
+    for y, near, far in ((9, (32, 32), (2, 2)), (7, (2, 2), (32, 32))):  # inside is nearer, then outside
+        hints = hints_from_json({"points": [{"x": 32, "y": y, "color": "#ff0000"}]}, width=64, height=64)
+        result = colorize(as_drawing(grey), hints)
+        assert result.flats[near[1], near[0]].tolist() == [255, 0, 0], y
+        assert result.flats[far[1], far[0]].tolist() == [255, 255, 255], y
 
 
 def test_unhinted_regions_are_white_or_from_the_model():

@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import run_tint, tint_env
 from PIL import Image
 
-from bench.openmoji import find_item, region_points
+from bench.openmoji import find_item, true_prompt
 
 NAME = "1F476"  # baby, a train drawing with 5 regions
 
 
 def tint(*args: str, home: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINT_")}
-    env["TINT_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "studio.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_tint(*args, env=tint_env(home), cwd=cwd)
 
 
-@pytest.fixture(scope="module")
-def colorized(tmp_path_factory, data_dir):
-    """One `tint colorize` run shared by the tests below: (home, out dir, hints, line path)."""
-    root = tmp_path_factory.mktemp("cli")
-    item = find_item(data_dir, NAME)
-    hints = {"points": region_points(item["regions"])}
+def _colorize(root: Path, data_dir: Path) -> tuple[Path, Path, dict, Path]:
+    """`tint colorize` of the baby drawing hinted at every true region: (home, out dir, hints, line path)."""
+    hints = true_prompt(find_item(data_dir, NAME))
     (root / "hints.json").write_text(json.dumps(hints))
     line = data_dir / "train" / f"{NAME}_line.png"
     run = tint(
@@ -49,6 +36,18 @@ def colorized(tmp_path_factory, data_dir):
     )
     assert run.returncode == 0, run.stderr
     return root / "home", root / "out", hints, line
+
+
+@pytest.fixture(scope="module")
+def colorized(tmp_path_factory, data_dir):
+    """One colorize shared by the tests that only read it or add revisions of their own."""
+    return _colorize(tmp_path_factory.mktemp("cli"), data_dir)
+
+
+@pytest.fixture
+def own_colorized(tmp_path, data_dir):
+    """A colorize on a home of its own, for a test that changes the revision's rows."""
+    return _colorize(tmp_path, data_dir)
 
 
 def test_colorize_writes_the_five_outputs(colorized):
@@ -138,34 +137,29 @@ def test_rerun_of_a_revision_is_bit_identical(colorized):
     assert "bit-identical" in run.stdout
 
 
-def test_rerun_of_a_revision_written_by_another_png_encoder_reports_the_same_pixels(colorized, tmp_path):
+def test_rerun_of_a_revision_written_by_another_png_encoder_reports_the_same_pixels(own_colorized):
     import io
 
     from db.models import Revision
     from workers.context import make_context
     from workers.settings import Settings
 
-    home, out, _, _ = colorized
+    home, out, _, _ = own_colorized
     parent = json.loads((out / "result.json").read_text())["revision_id"]
     ctx = make_context(Settings(home=home))
 
-    def set_colored(make) -> str:
+    def set_colored(make) -> None:
         with ctx.sessions() as session, session.begin():
             revision = session.get(Revision, parent)
-            before = revision.assets["colored"]
-            revision.assets = {**revision.assets, "colored": make(before)}
-            return before
+            revision.assets = {**revision.assets, "colored": make(revision.assets["colored"])}
 
     def pillow_png(sha: str) -> str:  # Pillow's encoder: other bytes, the same pixels
         buf = io.BytesIO()
         Image.open(io.BytesIO(ctx.storage.get(sha))).save(buf, "PNG", optimize=True)
         return ctx.storage.put(buf.getvalue())
 
-    original = set_colored(pillow_png)
-    try:
-        run = tint("rerun", str(parent), home=home)
-    finally:
-        set_colored(lambda _: original)  # the shared revision as the other tests know it
-        ctx.engine.dispose()
+    set_colored(pillow_png)
+    run = tint("rerun", str(parent), home=home)
+    ctx.engine.dispose()
     assert run.returncode == 0, run.stdout + run.stderr
     assert "same pixels" in run.stdout and "colored" in run.stdout

@@ -14,10 +14,10 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import start_tint, tint_env
 
 ROUNDS = int(os.environ.get("TINT_RACE_ROUNDS", "3"))
 PROCESSES = 8
@@ -25,15 +25,7 @@ TEST_NAMES = ("E008", "E010", "E011", "E08C", "E093", "E094", "E0A0", "1F301")
 
 
 def _start(*args: str, home: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINT_")}
-    env["TINT_HOME"] = str(home)
-    return subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_tint(*args, env=tint_env(home))
 
 
 def _manifest(data_dir: Path, folder: Path, names: tuple[str, ...]) -> Path:

@@ -6,34 +6,18 @@ Exit statuses (studio/failures.py): 1 bad input, 2 usage, 3 a service or the env
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from commands import run_tint, tint_env
 
 LINE = "E093"
-
-
-def _tint(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "studio.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _env(home: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINT_")}
-    return {**env, "TINT_HOME": str(home), **extra}
 
 
 def _files(data_dir: Path, folder: Path) -> dict[str, Path]:
@@ -79,7 +63,7 @@ def _assert_one_line(run: subprocess.CompletedProcess, what: str) -> None:
 def _sweep(env: dict, files: dict[str, Path], out: Path, *, must_fail: bool) -> list[int]:
     commands = _commands(files, out)
     with ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(lambda cmd: _tint(*cmd, env=env), commands))
+        runs = list(pool.map(lambda cmd: run_tint(*cmd, env=env), commands))
     for cmd, run in zip(commands, runs, strict=True):
         _assert_one_line(run, " ".join(cmd[:2]))
         if must_fail:
@@ -90,7 +74,7 @@ def _sweep(env: dict, files: dict[str, Path], out: Path, *, must_fail: bool) -> 
 def _used_home(data_dir: Path, root: Path) -> tuple[Path, dict[str, Path]]:
     files = _files(data_dir, root / "in")
     home = root / "home"
-    run = _tint("colorize", str(files["line"]), "-o", str(root / "first"), env=_env(home))
+    run = run_tint("colorize", str(files["line"]), "-o", str(root / "first"), env=tint_env(home))
     assert run.returncode == 0, run.stderr
     return home, files
 
@@ -109,21 +93,21 @@ def shared_home(data_dir, tmp_path_factory) -> tuple[Path, dict[str, Path]]:
 
 def test_database_server_down(data_dir, tmp_path):
     files = _files(data_dir, tmp_path / "in")
-    env = _env(tmp_path / "home", TINT_DATABASE_URL="postgresql+psycopg://tint@127.0.0.1:1/tint")
+    env = tint_env(tmp_path / "home", TINT_DATABASE_URL="postgresql+psycopg://tint@127.0.0.1:1/tint")
     _sweep(env, files, tmp_path / "out", must_fail=True)
 
 
 def test_database_file_read_only(used_home, tmp_path):
     home, files = used_home
     url = f"sqlite:///file:{home / 'tint.db'}?mode=ro&uri=true"
-    codes = _sweep(_env(home, TINT_DATABASE_URL=url), files, tmp_path / "out", must_fail=False)
+    codes = _sweep(tint_env(home, TINT_DATABASE_URL=url), files, tmp_path / "out", must_fail=False)
     assert codes[0] == 3 and codes[4] == 3  # colorize and submit must write
     assert codes[5] == 0  # status only reads
 
 
 def test_s3_endpoint_refusing(used_home, tmp_path):
     home, files = used_home
-    env = _env(
+    env = tint_env(
         home,
         TINT_STORAGE_URL="s3://tint",
         TINT_S3_ENDPOINT="http://127.0.0.1:1",
@@ -156,22 +140,22 @@ def small_disk(tmp_path):
 def test_home_on_a_full_disk(data_dir, small_disk, tmp_path):
     files = _files(data_dir, tmp_path / "in")
     home = small_disk / "home"
-    assert _tint("status", env=_env(home)).returncode == 0
+    assert run_tint("status", env=tint_env(home)).returncode == 0
     filler = small_disk / "filler"
     with open(filler, "wb") as f, pytest.raises(OSError):
         while True:
             f.write(b"\0" * 65536)
             f.flush()
-    codes = _sweep(_env(home), files, tmp_path / "out", must_fail=False)
+    codes = _sweep(tint_env(home), files, tmp_path / "out", must_fail=False)
     assert codes[0] == 3 and codes[4] == 3
 
 
 def test_home_on_a_read_only_disk(data_dir, small_disk, tmp_path):
     files = _files(data_dir, tmp_path / "in")
     home = small_disk / "home"
-    assert _tint("status", env=_env(home)).returncode == 0
+    assert run_tint("status", env=tint_env(home)).returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    codes = _sweep(_env(home), files, tmp_path / "out", must_fail=False)
+    codes = _sweep(tint_env(home), files, tmp_path / "out", must_fail=False)
     assert codes[0] == 3 and codes[4] == 3
 
 
@@ -183,7 +167,7 @@ def test_broker_file_locked_by_another_process(used_home, tmp_path):
     release.start()
     t0 = time.monotonic()
     try:
-        run = _tint("colorize", str(files["line"]), "-o", str(tmp_path / "c"), env=_env(home))
+        run = run_tint("colorize", str(files["line"]), "-o", str(tmp_path / "c"), env=tint_env(home))
     finally:
         release.join()
         broker.close()
@@ -228,8 +212,8 @@ def test_bad_input_ends_in_one_line(case, shared_home, tmp_path):
         "escape": tmp_path / "escape.json",
         "out": tmp_path / "out",
     }
-    env = _env(home, **({"TINT_DEVICE": "tpu"} if case == "bad setting" else {}))
-    run = _tint(*[a.format(**names) for a in args], env=env)
+    env = tint_env(home, **({"TINT_DEVICE": "tpu"} if case == "bad setting" else {}))
+    run = run_tint(*[a.format(**names) for a in args], env=env)
     assert run.returncode == code, run.stderr
     assert words in run.stderr
     if code != 2:  # click prints its own usage block

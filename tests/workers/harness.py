@@ -135,6 +135,7 @@ class FaultProxy:
         host, port = upstream.removeprefix("http://").split(":")
         self.failing = False
         self.requests = 0
+        self.refused = 0  # requests answered 500 while failing
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -145,6 +146,7 @@ class FaultProxy:
                 proxy.requests += 1
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if proxy.failing:
+                    proxy.refused += 1
                     msg = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
                     self.send_response(500)
                     self.send_header("Content-Length", str(len(msg)))

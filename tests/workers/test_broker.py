@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.workers.test_runs import _spec
+from tests.workers.specs import drawing_spec
 from workers.embedded import in_process_worker
 from workers.submit import submit_colorize, wait_for_job
 
@@ -18,7 +18,7 @@ def _messages(ctx) -> int:
 
 
 def test_a_taken_message_leaves_no_row_behind(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     assert _messages(embedded) == 1
     with in_process_worker():
         job = wait_for_job(embedded, job_id, timeout_s=60)

@@ -218,6 +218,7 @@ def test_object_store_errors_are_retried_and_exhausted_retries_fail_then_retry(s
         proxy.failing = True
         time.sleep(3)
         proxy.failing = False
+        assert proxy.refused > 0, "the object store refused requests during the window"
         counts = harness.wait_batch(engine, batch_id, timeout_s=240)
         assert counts == {"done": 30}, counts
         _assert_exactly_once(services, engine, batch_id, 30)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from kombu import Connection
 from PIL import Image
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from db.models import Job, Revision
 from pipeline.errors import BadManifest, NotFound
 from tests.workers import catalogue
+from tests.workers.specs import run_colorize_task
 from workers import tasks
 from workers.embedded import in_process_worker
 from workers.manifest import DrawingSpec, read_manifest
@@ -39,12 +41,7 @@ def _spec(line: bytes, *, name: str = "hero_front.png", payload: dict | None = N
 
 
 def _run(ctx, spec: DrawingSpec) -> Job:
-    job_id = submit_colorize(ctx, spec)
-    tasks.colorize.apply(args=[job_id])
-    with ctx.sessions() as session:
-        job = session.get(Job, job_id)
-        session.expunge(job)
-        return job
+    return run_colorize_task(ctx, submit_colorize(ctx, spec))
 
 
 @pytest.mark.parametrize("case", catalogue.IMAGE_CASES, ids=lambda c: c.id)
@@ -141,6 +138,10 @@ def test_a_pickled_celery_message_is_refused(embedded, monkeypatch):
     with embedded.sessions() as session:
         job = session.get(Job, job_id)
         assert job.attempts == 0 and job.state == "queued", "the pickled message never ran"
+    engine = sa.create_engine(embedded.settings.broker_url.removeprefix("sqla+"))
+    with engine.connect() as conn:  # the worker took it (a taken message leaves no row) and refused it
+        assert conn.execute(sa.text("SELECT count(*) FROM kombu_message")).scalar() == 0
+    engine.dispose()
 
 
 def test_the_catalogue_document_lists_every_case():

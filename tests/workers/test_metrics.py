@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -11,38 +10,21 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.openmoji import region_points
+from tests.workers.specs import drawing_spec
 from workers import metrics, tasks
 from workers.celery_app import retarget
 from workers.context import make_context, set_context
 from workers.embedded import in_process_worker
-from workers.manifest import DrawingSpec
 from workers.settings import Settings, get_settings
 from workers.submit import submit_colorize, wait_for_job
 
 NAMES = ("1F476", "1F600")
 STAGES = ("fetch", "decode", "hints", "lines", "regions", "fill", "proof", "encode", "store")
 Samples = dict[tuple[str, frozenset], float]
-
-
-def _spec(data_dir: Path, name: str, *, line: bytes | None = None) -> DrawingSpec:
-    items = json.loads((data_dir / "index.json").read_text())["items"]
-    item = next(it for it in items if it["name"] == name)
-    points = region_points(item["regions"])
-    return DrawingSpec(
-        name=f"{name}.png",
-        character=item["annotation"],
-        view="front",
-        line=line if line is not None else (data_dir / item["split"] / f"{name}_line.png").read_bytes(),
-        prompt_kind="points",
-        prompt_payload={"points": points},
-        hint_image=None,
-    )
 
 
 def scrape(port: int) -> Samples:
@@ -79,8 +61,8 @@ def server() -> Iterator[metrics.MetricsServer]:
 
 def test_scrape_after_real_jobs_counts_jobs_stages_and_outcomes(embedded, data_dir, server):
     before = scrape(server.port)
-    good = [submit_colorize(embedded, _spec(data_dir, name)) for name in NAMES]
-    bad = submit_colorize(embedded, _spec(data_dir, NAMES[0], line=b"GIF89a not a drawing"))
+    good = [submit_colorize(embedded, drawing_spec(data_dir, name)) for name in NAMES]
+    bad = submit_colorize(embedded, drawing_spec(data_dir, NAMES[0], line=b"GIF89a not a drawing"))
     with in_process_worker():
         states = [wait_for_job(embedded, job_id, timeout_s=60).state for job_id in [*good, bad]]
     assert states == ["done", "done", "failed"]
@@ -106,7 +88,7 @@ def test_scrape_after_real_jobs_counts_jobs_stages_and_outcomes(embedded, data_d
 
 
 def test_a_redelivered_finished_job_is_counted_once(embedded, data_dir, server):
-    job_id = submit_colorize(embedded, _spec(data_dir, NAMES[0]))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir, NAMES[0]))
     before = scrape(server.port)
     tasks.colorize.apply(args=[job_id])
     tasks.colorize.apply(args=[job_id])  # the job is done: the second run does nothing
@@ -137,7 +119,7 @@ def test_queue_depth_is_the_length_of_the_redis_lists(tmp_path, redis_url, data_
     set_context(ctx)
     try:
         for name in (*NAMES, NAMES[0]):  # queued, with no worker consuming
-            submit_colorize(ctx, _spec(data_dir, name))
+            submit_colorize(ctx, drawing_spec(data_dir, name))
         samples = scrape(server.port)
     finally:
         set_context(None)
@@ -182,7 +164,7 @@ def test_prefork_worker_exports_what_its_pool_processes_observe(embedded, data_d
         start_new_session=True,  # its own process group, so the pool goes down with it
     )
     try:
-        jobs = [submit_colorize(embedded, _spec(data_dir, name)) for name in NAMES]
+        jobs = [submit_colorize(embedded, drawing_spec(data_dir, name)) for name in NAMES]
         assert [wait_for_job(embedded, j, timeout_s=60).state for j in jobs] == ["done", "done"]
         samples = scrape_until(
             port, lambda s: value(s, "tint_jobs_finished_total", kind="colorize", state="done") >= 2

@@ -6,6 +6,7 @@ import json
 import shutil
 
 from db.models import Job
+from tests.workers.specs import drawing_spec, run_colorize_task
 from workers import tasks
 from workers.manifest import DrawingSpec, read_manifest
 from workers.submit import submit_colorize
@@ -14,30 +15,13 @@ NAME = "1F476"
 
 
 def _run(ctx, spec: DrawingSpec) -> Job:
-    job_id = submit_colorize(ctx, spec)
-    tasks.colorize.apply(args=[job_id])
-    with ctx.sessions() as session:
-        job = session.get(Job, job_id)
-        session.expunge(job)
-        return job
-
-
-def _spec(data_dir, *, payload: dict, kind: str, reference: bytes | None = None) -> DrawingSpec:
-    return DrawingSpec(
-        name="baby.png",
-        character="baby",
-        view="front",
-        line=(data_dir / "train" / f"{NAME}_line.png").read_bytes(),
-        prompt_kind=kind,
-        prompt_payload=payload,
-        hint_image=None,
-        reference=reference,
-    )
+    return run_colorize_task(ctx, submit_colorize(ctx, spec))
 
 
 def test_a_palette_colors_the_regions_of_its_parts_and_reports_them(embedded, data_dir):
     job = _run(
-        embedded, _spec(data_dir, payload={"palette": {"face": "#f2c9a5", "hair": "#5a3825"}}, kind="palette")
+        embedded,
+        drawing_spec(data_dir, payload={"palette": {"face": "#f2c9a5", "hair": "#5a3825"}}, kind="palette"),
     )
     assert job.state == "done", job.error
     assert job.result["parts"]["parts"]["skin"]["named_as"] == "face"
@@ -45,14 +29,14 @@ def test_a_palette_colors_the_regions_of_its_parts_and_reports_them(embedded, da
 
 
 def test_an_unknown_part_name_fails_the_job_listing_the_known_ones(embedded, data_dir):
-    job = _run(embedded, _spec(data_dir, payload={"palette": {"tail": "#ff0000"}}, kind="palette"))
+    job = _run(embedded, drawing_spec(data_dir, payload={"palette": {"tail": "#ff0000"}}, kind="palette"))
     assert job.state == "failed"
     assert "tail" in job.error and "hair" in job.error and "skin" in job.error
 
 
 def test_a_reference_picture_gives_matched_regions_their_colors(embedded, data_dir):
     colored = (data_dir / "train" / f"{NAME}_color.png").read_bytes()
-    job = _run(embedded, _spec(data_dir, payload={}, kind="reference", reference=colored))
+    job = _run(embedded, drawing_spec(data_dir, payload={}, kind="reference", reference=colored))
     assert job.state == "done", job.error
     matches = job.result["reference_matches"]
     assert matches and all({"region", "source", "confidence"} <= set(m) for m in matches)
@@ -60,7 +44,7 @@ def test_a_reference_picture_gives_matched_regions_their_colors(embedded, data_d
 
 def test_a_reference_splits_regions_it_colors_in_pieces_and_the_job_fills_the_refined_map(embedded, data_dir):
     colored = (data_dir / "train" / f"{NAME}_color.png").read_bytes()
-    job = _run(embedded, _spec(data_dir, payload={}, kind="reference", reference=colored))
+    job = _run(embedded, drawing_spec(data_dir, payload={}, kind="reference", reference=colored))
     assert job.state == "done", job.error
     matches = job.result["reference_matches"]
     pieces = [m for m in matches if "split_from" in m]
@@ -73,7 +57,7 @@ def test_a_recolor_of_a_split_revision_keeps_its_sub_regions(embedded, data_dir)
     from workers.submit import submit_recolor
 
     colored = (data_dir / "train" / f"{NAME}_color.png").read_bytes()
-    job = _run(embedded, _spec(data_dir, payload={}, kind="reference", reference=colored))
+    job = _run(embedded, drawing_spec(data_dir, payload={}, kind="reference", reference=colored))
     assert any("split_from" in m for m in job.result["reference_matches"]), "the reference split nothing"
     recolor_id = submit_recolor(embedded, revision_id=job.revision_id, edits={"1": "#123456"}, at=[])
     tasks.recolor.apply(args=[recolor_id])

@@ -7,32 +7,18 @@ import io
 import numpy as np
 from PIL import Image
 
-from bench.openmoji import find_item, region_points
 from db import queries
 from db.models import Job, Revision
 from pipeline import blockify
+from tests.workers.specs import drawing_spec, run_colorize_task
 from workers import tasks
-from workers.manifest import DrawingSpec
 from workers.submit import submit_colorize, submit_recolor
 
 NAME = "1F476"
 
 
 def _colorize(ctx, data_dir) -> Job:
-    item = find_item(data_dir, NAME)
-    points = region_points(item["regions"])
-    spec = DrawingSpec(
-        name="baby.png",
-        character="baby",
-        view="front",
-        line=(data_dir / "train" / f"{NAME}_line.png").read_bytes(),
-        prompt_kind="points",
-        prompt_payload={"points": points},
-        hint_image=None,
-    )
-    job_id = submit_colorize(ctx, spec)
-    tasks.colorize.apply(args=[job_id])
-    return _job(ctx, job_id)
+    return run_colorize_task(ctx, submit_colorize(ctx, drawing_spec(data_dir)))
 
 
 def _job(ctx, job_id: int) -> Job:

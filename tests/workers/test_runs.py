@@ -6,31 +6,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.openmoji import find_item, region_points
 from db import job_queries
 from db.models import Job, Revision, utcnow
+from tests.workers.specs import drawing_spec
 from workers import runs
 from workers.jobs import session_scope
-from workers.manifest import DrawingSpec
 from workers.submit import submit_colorize
 
 NAME = "1F476"
-
-
-def _spec(data_dir) -> DrawingSpec:
-    item = find_item(data_dir, NAME)
-    points = region_points(item["regions"])
-    return DrawingSpec(
-        name=f"{NAME}.png",
-        character="baby",
-        view="",
-        line=(data_dir / "train" / f"{NAME}_line.png").read_bytes(),
-        prompt_kind="points",
-        prompt_payload={"points": points},
-        hint_image=None,
-        style="flat",
-        reference=None,
-    )
 
 
 def _drop_messages(ctx) -> None:
@@ -47,7 +30,7 @@ def _revisions(ctx, job_id: int) -> int:
 
 
 def test_a_job_with_no_live_worker_runs_in_the_waiting_command(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     (job,) = runs.see_jobs_through(embedded, [job_id], timeout_s=60)
     assert job.state == "done" and job.attempts == 1
     assert job.worker.startswith("cli@")
@@ -55,7 +38,7 @@ def test_a_job_with_no_live_worker_runs_in_the_waiting_command(embedded, data_di
 
 
 def test_a_queued_job_whose_message_was_lost_is_taken_over_despite_a_live_worker(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     _drop_messages(embedded)
     with session_scope(embedded) as session:  # a worker that beats but will never see the message
         job_queries.touch_worker(session, name="idle@elsewhere", queues="cpu,gpu")
@@ -67,7 +50,7 @@ def test_a_queued_job_whose_message_was_lost_is_taken_over_despite_a_live_worker
 
 
 def test_a_job_held_by_a_dead_worker_is_requeued_and_run_once(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     _drop_messages(embedded)
     long_ago = utcnow() - timedelta(seconds=runs.LIVE_WITHIN_S * 3)
     with session_scope(embedded) as session:
@@ -84,7 +67,7 @@ def test_a_job_held_by_a_dead_worker_is_requeued_and_run_once(embedded, data_dir
 
 
 def test_a_job_running_under_a_live_worker_is_left_to_it(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     with session_scope(embedded) as session:
         job_queries.touch_worker(session, name="busy@host", queues="cpu,gpu")
         session.execute(

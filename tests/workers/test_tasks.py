@@ -9,30 +9,15 @@ import pytest
 from celery.exceptions import Retry
 from sqlalchemy import func, select
 
-from bench.openmoji import find_item, region_points
 from db.models import Job, Revision, utcnow
 from pipeline.errors import Transient
+from tests.workers.specs import drawing_spec
 from workers import tasks
 from workers.celery_app import app
 from workers.embedded import in_process_worker
-from workers.manifest import DrawingSpec
 from workers.submit import reconcile, submit_colorize, wait_for_job
 
 NAME = "1F476"
-
-
-def _spec(data_dir, *, line: bytes | None = None) -> DrawingSpec:
-    item = find_item(data_dir, NAME)
-    points = region_points(item["regions"])
-    return DrawingSpec(
-        name=f"{NAME}.png",
-        character="baby",
-        view="front",
-        line=line if line is not None else (data_dir / "train" / f"{NAME}_line.png").read_bytes(),
-        prompt_kind="points",
-        prompt_payload={"points": points},
-        hint_image=None,
-    )
 
 
 def _count(ctx, model) -> int:
@@ -54,7 +39,7 @@ def test_celery_config_is_json_only_late_ack_prefetch_one():
 
 
 def test_a_redelivered_job_records_one_revision(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     tasks.colorize.apply(args=[job_id])
     tasks.colorize.apply(args=[job_id])
     with embedded.sessions() as session:
@@ -64,8 +49,8 @@ def test_a_redelivered_job_records_one_revision(embedded, data_dir):
 
 
 def test_bad_input_fails_its_own_job_with_the_reason(embedded, data_dir):
-    bad = submit_colorize(embedded, _spec(data_dir, line=b"GIF89a broken"))
-    good = submit_colorize(embedded, _spec(data_dir))
+    bad = submit_colorize(embedded, drawing_spec(data_dir, line=b"GIF89a broken"))
+    good = submit_colorize(embedded, drawing_spec(data_dir))
     tasks.colorize.apply(args=[bad])
     tasks.colorize.apply(args=[good])
     with embedded.sessions() as session:
@@ -75,7 +60,7 @@ def test_bad_input_fails_its_own_job_with_the_reason(embedded, data_dir):
 
 
 def test_transient_fault_retries_then_fails_with_the_cause(embedded, data_dir, monkeypatch):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
 
     def broken_get(sha):
         raise Transient("storage answered 503")
@@ -96,7 +81,7 @@ def test_transient_fault_retries_then_fails_with_the_cause(embedded, data_dir, m
 
 def test_max_retries_setting_is_honoured_beyond_eight(embedded, data_dir, monkeypatch):
     monkeypatch.setattr(embedded.settings, "max_retries", 12)
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     monkeypatch.setattr(embedded.storage, "get", lambda sha: (_ for _ in ()).throw(Transient("503")))
     task = SimpleNamespace(
         request=SimpleNamespace(retries=10, hostname="t@h"),
@@ -114,7 +99,7 @@ def test_backoff_grows_and_is_jittered():
 
 
 def test_reconcile_brings_a_stranded_job_to_done(embedded, data_dir):
-    job_id = submit_colorize(embedded, _spec(data_dir))
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
     with embedded.sessions() as session, session.begin():
         job = session.get(Job, job_id)
         job.state, job.worker = "running", "dead@host"
