@@ -40,9 +40,8 @@ from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.lines import extract_lines  # noqa: E402
 from pipeline.models.colorizer import load_colorizer  # noqa: E402
 from pipeline.models.parts import PART_NAMES, load_parts  # noqa: E402
-from pipeline.prompts import palette_hints  # noqa: E402
+from pipeline.prompt_hints import prompt_to_hints  # noqa: E402
 from pipeline.reference import reference_hints  # noqa: E402
-from pipeline.regions import find_regions  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
 from pipeline.train.parts_train import HELD_OUT_SEED, part_iou  # noqa: E402
 
@@ -102,11 +101,16 @@ def _generated(args: argparse.Namespace, parts_model, colorizer) -> None:
         total += part_iou(part_map, c.parts)
         valid = c.regions > 0
         palette = true_palette(c.flats, c.parts, valid)
-        regions = find_regions(extract_lines(c.drawing).mask, gap_px=3, min_area=8)
         for pm, acc in ((part_map, acc_model), (c.parts, acc_true)):
-            prompt, _ = palette_hints(palette, regions=regions, part_map=pm)
-            hints = hints_from_json(prompt, width=256, height=256)
-            res = colorize(c.drawing, hints, fill_unhinted=colorizer.fill_unhinted)
+            # the worker's path: one prompt -> hints on regions found once, colorize on those regions
+            resolved = prompt_to_hints(c.drawing, {"palette": palette}, part_map=lambda _, pm=pm: pm)
+            res = colorize(
+                c.drawing,
+                resolved.hints,
+                found=resolved.found,
+                regions=resolved.regions,
+                fill_unhinted=colorizer.fill_unhinted,
+            )
             acc.append(flat_accuracy(res.flats, c.flats, valid))
     iou = total[:, 0] / np.maximum(total[:, 1], 1)
     print(f"\nparts {parts_model.version} | IoU per part | {args.generated} held-out generated characters")
@@ -140,11 +144,23 @@ def _openmoji(args: argparse.Namespace, colorizer) -> None:
         truth = np.asarray(Image.open(f"{stem}_regions.png")).astype(np.int32)
         reference = transform_reference(color, rng)
         valid = truth > 0
-        regions = find_regions(extract_lines(line).mask, gap_px=3, min_area=8)
         t0 = time.perf_counter()
-        prompt, matches, refined = reference_hints(reference, regions=regions)
+        resolved = prompt_to_hints(line, {}, reference=reference)  # the worker's path
         t_ref.append(time.perf_counter() - t0)
-        ours.append(flat_accuracy(_flats(line, prompt, refined, colorizer), flat, valid))
+        matches, regions = resolved.report["reference_matches"], resolved.found.regions
+        ours.append(
+            flat_accuracy(
+                colorize(
+                    line,
+                    resolved.hints,
+                    found=resolved.found,
+                    regions=resolved.regions,
+                    fill_unhinted=colorizer.fill_unhinted,
+                ).flats,
+                flat,
+                valid,
+            )
+        )
         prompt, _, _ = reference_hints(reference, regions=regions, split=False)
         unsplit.append(flat_accuracy(_flats(line, prompt, regions, colorizer), flat, valid))
         base.append(flat_accuracy(pixel_copy_baseline(line, reference), flat, valid))
@@ -162,7 +178,7 @@ def _openmoji(args: argparse.Namespace, colorizer) -> None:
     print(
         f"regions matched: {np.mean(matched):.1%}; drawings with split regions: "
         f"{np.mean(np.array(split) > 0):.1%} ({np.mean(split):.1f} sub-regions each on average); "
-        f"reference_hints median {np.median(t_ref) * 1000:.0f} ms"
+        f"prompt_to_hints with a reference (regions + matching) median {np.median(t_ref) * 1000:.0f} ms"
     )
     print(f"beats the baseline: {'yes' if np.mean(ours) > np.mean(base) else 'no'}")
 

@@ -23,12 +23,12 @@ from pipeline.color import Color
 from pipeline.errors import BadPrompt
 from pipeline.fill import paint_flats, resolve_hints
 from pipeline.hints import Hints
-from pipeline.lines import as_rgba, extract_lines
+from pipeline.lines import Lines, as_rgba, extract_lines
 from pipeline.proof import measure_adherence
 from pipeline.regions import assign_line_pixels, find_regions
 from pipeline.styles import STYLES
 
-__all__ = ["ColorizeResult", "colorize", "composite"]
+__all__ = ["ColorizeResult", "Found", "find_lines_and_regions", "colorize", "composite"]
 
 UnhintedFill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
 # (drawing, regions, region_colors, hinted) -> (H, W, 3) uint8 shaded fills
@@ -94,6 +94,34 @@ def _refinement(regions: np.ndarray, *, found: np.ndarray) -> np.ndarray:
     return regions
 
 
+@dataclass(frozen=True)
+class Found:
+    """A drawing's lines and the regions they enclose (H, W) int32, as colorize finds them."""
+
+    lines: Lines
+    regions: np.ndarray
+
+
+def find_lines_and_regions(
+    drawing: np.ndarray,
+    *,
+    gap_px: int = 3,
+    min_area: int = 8,
+    line_threshold: float | None = None,
+    timings: dict[str, float] | None = None,
+) -> Found:
+    """The lines and region map of a drawing: what colorize fills, and what hints by region land on.
+    Adds "lines" and "regions" (ms) to `timings` when given."""
+    t0 = time.perf_counter()
+    lines = extract_lines(as_rgba(drawing), line_threshold=line_threshold)
+    t1 = time.perf_counter()
+    regions = find_regions(lines.mask, gap_px=gap_px, min_area=min_area)
+    if timings is not None:
+        timings["lines"] = round((t1 - t0) * 1000, 2)
+        timings["regions"] = round((time.perf_counter() - t1) * 1000, 2)
+    return Found(lines=lines, regions=regions)
+
+
 def colorize(
     drawing: np.ndarray,
     hints: Hints,
@@ -105,10 +133,13 @@ def colorize(
     style: str = "flat",
     shade_fills: ShadeFill | None = None,
     regions: np.ndarray | None = None,
+    found: Found | None = None,
 ) -> ColorizeResult:
     """Colorize a drawing (H, W, 4) uint8: hinted regions exactly their hint, the rest white or modelled.
 
     regions: fill this refinement of the found region map instead (e.g. the one `reference_hints` splits).
+    found: the drawing's lines and regions when the caller found them already (`prompt_to_hints` does,
+    with the same settings), so they are not found twice; timings then have no "lines" or "regions".
     """
     if style not in STYLES:
         raise ValueError(f"style {style!r} is not one of {STYLES}; use 'flat' (default) or 'shaded'.")
@@ -121,11 +152,13 @@ def colorize(
             f"hints are {hints.mask.shape[1]}x{hints.mask.shape[0]} but the drawing is {width}x{height}; "
             "make hints for this drawing's size."
         )
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    found = extract_lines(rgba, line_threshold=line_threshold)
+    given = found is not None
+    ink = found.lines if found is not None else extract_lines(rgba, line_threshold=line_threshold)
     t1 = time.perf_counter()
-    found_regions = find_regions(found.mask, gap_px=gap_px, min_area=min_area)
+    found_regions = (
+        found.regions if found is not None else find_regions(ink.mask, gap_px=gap_px, min_area=min_area)
+    )
     regions = found_regions if regions is None else _refinement(regions, found=found_regions)
     owner = assign_line_pixels(regions)
     t2 = time.perf_counter()
@@ -143,8 +176,8 @@ def colorize(
     region_colors.update(hinted)
     flats = paint_flats(owner=owner, region_colors=region_colors)
     # the line layer covers line pixels only, so region pixels of `colored` stay exactly their flat color
-    alpha = cv2.bitwise_and(found.alpha, 255, mask=(regions == 0).view(np.uint8))
-    rgb = cv2.bitwise_and(found.rgb, found.rgb, mask=(alpha > 0).view(np.uint8))
+    alpha = cv2.bitwise_and(ink.alpha, 255, mask=(regions == 0).view(np.uint8))
+    rgb = cv2.bitwise_and(ink.rgb, ink.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
     if style == "shaded":
         colored = composite(flats=shade_fills(rgba, regions, dict(region_colors), dict(hinted)), lines=lines)
@@ -157,12 +190,8 @@ def colorize(
     else:
         proof = measure_adherence(colored, regions=regions, hinted=hinted)
     t4 = time.perf_counter()
-    timings = {
-        "lines": (t1 - t0) * 1000,
-        "regions": (t2 - t1) * 1000,
-        "fill": (t3 - t2) * 1000,
-        "proof": (t4 - t3) * 1000,
-    }
+    timings = {"lines": (t1 - t0) * 1000, "regions": (t2 - t1) * 1000} if not given else {}
+    timings.update({"fill": (t3 - t2) * 1000, "proof": (t4 - t3) * 1000})
     return ColorizeResult(
         colored=colored,
         flats=flats,

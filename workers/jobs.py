@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from db import job_queries, queries
 from db.models import Drawing, Job, Prompt, Revision
 from pipeline.errors import NotFound, Transient
-from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json, merge_hints
-from pipeline.images import decode_image, encode_png
+from pipeline.images import encode_png
 from workers.context import Context
 from workers.metrics import observe_job
 from workers.storage import sha256_hex
@@ -34,7 +33,6 @@ __all__ = [
     "session_scope",
     "start",
     "fail",
-    "load_hints",
     "load_revision",
     "store_arrays",
     "store_json",
@@ -139,19 +137,6 @@ def _times(job: Job) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
     }
-
-
-def load_hints(ctx: Context, job: JobInputs, *, width: int, height: int) -> Hints:
-    """The job's prompt turned into one hint set: hint image first, then points and strokes over it."""
-    hints = None
-    if job.hint_sha:
-        image = decode_image(ctx.storage.get(job.hint_sha), name=f"hint image of {job.drawing_name!r}")
-        hints = hints_from_image(image, width=width, height=height)
-    payload = {k: v for k, v in job.prompt_payload.items() if k in ("points", "strokes")}
-    if payload:
-        prompt_hints = hints_from_json(payload, width=width, height=height, name=job.drawing_name)
-        hints = prompt_hints if hints is None else merge_hints(hints, prompt_hints)
-    return hints if hints is not None else empty_hints(width=width, height=height)
 
 
 def load_revision(ctx: Context, revision_id: int) -> tuple[Revision, Drawing]:

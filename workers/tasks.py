@@ -21,10 +21,8 @@ import workers.embedded  # noqa: F401  (worker signals: heartbeat, fresh connect
 import workers.logs  # job, batch and drawing ids on every log record (signals; bound after the claim)
 import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
-from pipeline.hints import hints_from_json, merge_hints, parse_color
+from pipeline.hints import parse_color
 from pipeline.images import decode_image, decode_label_map
-from pipeline.prompts import drawing_regions, palette_hints
-from pipeline.reference import reference_hints
 from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
@@ -158,43 +156,40 @@ def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
     }
 
 
-def _named_prompt(ctx: Context, job: jobs.JobInputs, drawing: np.ndarray) -> tuple[dict, dict, np.ndarray]:
-    """Hints implied by a palette by part name and/or a reference picture, a report, and their region map."""
-    regions = drawing_regions(drawing, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area)
-    points: list[dict] = []
-    report: dict = {}
-    reference = job.prompt_payload.get("reference")
-    if reference:
-        data = ctx.storage.get(reference["asset"])
-        image = pipeline.over_white(
-            decode_image(data, name="reference picture", max_pixels=ctx.settings.max_pixels)
-        )
-        derived, matches, regions = reference_hints(image, regions=regions)
-        points += derived["points"]
-        report["reference_matches"] = matches
-    palette = job.prompt_payload.get("palette")
-    if palette:
-        part_map = models.parts().part_map(drawing)
-        derived, parts_report = palette_hints(palette, regions=regions, part_map=part_map)
-        points += derived["points"]  # later points win a region: the palette overrides the reference
-        report["parts"] = parts_report
-    return {"points": points}, report, regions
-
-
 def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     """Colorize the job's drawing with its prompt and record a revision."""
     timings: dict[str, float] = {}
     drawing = _read_drawing(ctx, job.line_sha, name=job.drawing_name, timings=timings)
-    height, width = drawing.shape[:2]
-    hints = _timed(timings, "hints", jobs.load_hints, ctx, job, width=width, height=height)
-    prompt_report: dict = {}
-    regions = None  # colorize finds the drawing's regions itself unless a reference refined them
-    if "palette" in job.prompt_payload or "reference" in job.prompt_payload:
-        derived, prompt_report, regions = _timed(timings, "prompt", _named_prompt, ctx, job, drawing)
-        # The user's own points, strokes and hint image win over what a palette or reference implies.
-        hints = merge_hints(hints_from_json(derived, width=width, height=height), hints)
+    hint_image = reference = None
+    if job.hint_sha:
+        hint_image = _read_drawing(
+            ctx, job.hint_sha, name=f"hint image of {job.drawing_name!r}", timings=timings
+        )
+    if job.prompt_payload.get("reference"):
+        sha = job.prompt_payload["reference"]["asset"]
+        reference = pipeline.over_white(_read_drawing(ctx, sha, name="reference picture", timings=timings))
+    prompt = _timed(
+        timings,
+        "prompt",
+        pipeline.prompt_to_hints,
+        drawing,
+        job.prompt_payload,
+        hint_image=hint_image,
+        reference=reference,
+        part_map=lambda image: models.parts().part_map(image),
+        gap_px=ctx.settings.gap_px,
+        min_area=ctx.settings.min_area,
+        name=job.drawing_name,
+    )
+    timings.update(prompt.timings)
     style = job.params.get("style", "flat")
-    result = pipeline.colorize(drawing, hints, regions=regions, **_colorize_options(ctx, style=style))
+    result = pipeline.colorize(
+        drawing,
+        prompt.hints,
+        found=prompt.found,
+        regions=prompt.regions,
+        **_colorize_options(ctx, style=style),
+    )
     timings.update(result.timings)
     stored = _store_result(ctx, result, timings=timings)
     revision = {
@@ -208,7 +203,7 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "proof": result.proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
-    summary = {**_summary(result, stored, timings), **_json_safe(prompt_report)}
+    summary = {**_summary(result, stored, timings), **_json_safe(prompt.report)}
     jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision)
 
 
