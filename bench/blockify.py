@@ -298,7 +298,7 @@ def main() -> None:
     if args.shard:
         k, n = (int(v) for v in args.shard.split("/"))
         test = test[k::n]
-    model = partition.load(args.weights.read_bytes())
+    model = partition.load(args.weights)
     methods = {
         **{
             name: {case: baselines(EXACT[case], FELZENSZWALB[case], SLIC[case])[name] for case in CASES}

@@ -37,7 +37,7 @@ from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
 from pipeline.fill import paint_flats  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
-from pipeline.models.colorizer import load_colorizer  # noqa: E402
+from pipeline.models import colorizer as colorizer_model  # noqa: E402
 from pipeline.regions import assign_line_pixels  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
 
@@ -168,7 +168,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    model = load_colorizer(args.weights, device="cpu")
+    model = colorizer_model.load(args.weights, device="cpu")
     methods = {"model": model.fill_unhinted, "most_common": most_common_rule, "nearest": nearest_rule}
     times: list[float] = []
     sets = {

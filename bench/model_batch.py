@@ -71,11 +71,11 @@ def main() -> None:
 
     import pipeline
     from pipeline.hints import hints_from_json
-    from pipeline.models.colorizer import load_colorizer
+    from pipeline.models import colorizer as colorizer_model
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    model = load_colorizer(None, device=args.device)
+    model = colorizer_model.load(None, device=args.device)
     device = str(model.device)
     cuda = device.startswith("cuda")
     name = torch.cuda.get_device_name(model.device) if cuda else f"CPU, {args.threads} thread(s)"

@@ -38,8 +38,9 @@ from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.lines import extract_lines  # noqa: E402
-from pipeline.models.colorizer import load_colorizer  # noqa: E402
-from pipeline.models.parts import PART_NAMES, load_parts  # noqa: E402
+from pipeline.models import colorizer as colorizer_model  # noqa: E402
+from pipeline.models import parts as parts_model  # noqa: E402
+from pipeline.part_maps import PART_NAMES  # noqa: E402
 from pipeline.prompt_hints import prompt_to_hints  # noqa: E402
 from pipeline.reference import reference_hints  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
@@ -90,13 +91,13 @@ def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
     return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
 
 
-def _generated(args: argparse.Namespace, parts_model, colorizer) -> None:
+def _generated(args: argparse.Namespace, parts, colorizer) -> None:
     total = np.zeros((len(PART_NAMES), 2), np.int64)
     acc_model, acc_true, t_parts = [], [], []
     for i in range(args.generated):
         c = make_character(seed=HELD_OUT_SEED * 100_003 + i, size=256)
         t0 = time.perf_counter()
-        part_map = parts_model.part_map(c.drawing)
+        part_map = parts.part_map(c.drawing)
         t_parts.append(time.perf_counter() - t0)
         total += part_iou(part_map, c.parts)
         valid = c.regions > 0
@@ -113,7 +114,7 @@ def _generated(args: argparse.Namespace, parts_model, colorizer) -> None:
             )
             acc.append(flat_accuracy(res.flats, c.flats, valid))
     iou = total[:, 0] / np.maximum(total[:, 1], 1)
-    print(f"\nparts {parts_model.version} | IoU per part | {args.generated} held-out generated characters")
+    print(f"\nparts {parts.version} | IoU per part | {args.generated} held-out generated characters")
     print("| part | IoU |\n|---|---|")
     for name, value in zip(PART_NAMES, iou, strict=True):
         print(f"| {name} | {value:.3f} |")
@@ -201,10 +202,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    parts_model = load_parts(args.weights, device="cpu")
-    colorizer = load_colorizer(None, device="cpu")
+    parts = parts_model.load(args.weights, device="cpu")
+    colorizer = colorizer_model.load(None, device="cpu")
     if args.generated:
-        _generated(args, parts_model, colorizer)
+        _generated(args, parts, colorizer)
     if not args.skip_reference:
         _openmoji(args, colorizer)
 

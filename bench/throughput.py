@@ -108,12 +108,12 @@ def run_pipeline(items: list[dict]) -> tuple[list[float], float]:
     import pipeline
     from pipeline.hints import hints_from_json
     from pipeline.images import decode_image
-    from pipeline.models.colorizer import load_colorizer
+    from pipeline.models import colorizer as colorizer_model
     from workers.settings import Settings
 
     cv2.setNumThreads(1)  # as a worker process does (workers/models.py)
     torch.set_num_threads(1)
-    model = load_colorizer(None, device="cpu")
+    model = colorizer_model.load(None, device="cpu")
     settings = Settings()
     kwargs = {"gap_px": settings.gap_px, "min_area": settings.min_area, "fill_unhinted": model.fill_unhinted}
     inputs = []

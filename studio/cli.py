@@ -299,7 +299,8 @@ def parts(
     from rich.table import Table
 
     from pipeline.images import decode_image, encode_png
-    from pipeline.models.parts import load_parts, part_table, render_part_map
+    from pipeline.models import parts as parts_model
+    from pipeline.part_maps import part_table, render_part_map
     from pipeline.prompts import drawing_regions
 
     if not line.is_file():
@@ -307,7 +308,7 @@ def parts(
     settings = context().settings
     drawing = decode_image(line.read_bytes(), name=line.name, max_pixels=settings.max_pixels)
     regions = drawing_regions(drawing, gap_px=settings.gap_px, min_area=settings.min_area)
-    part_map = load_parts(None, device=settings.device).part_map(drawing)
+    part_map = parts_model.load(None, device=settings.device).part_map(drawing)
     out.mkdir(parents=True, exist_ok=True)
     (out / "parts.png").write_bytes(encode_png(render_part_map(part_map, regions=regions)))
     (out / "parts_pixels.png").write_bytes(encode_png(render_part_map(part_map)))

@@ -41,10 +41,10 @@ def _once(name: str, load) -> Any:
 def colorizer() -> Any:
     """This process's colorization model (the shipped weights, on TINT_DEVICE), micro-batched when
     TINT_BATCH_SIZE > 1 so the worker's task threads share forward passes (workers/batching.py)."""
-    from pipeline.models.colorizer import load_colorizer
+    from pipeline.models import colorizer as colorizer_model
 
     def load(device: str) -> Any:
-        model = load_colorizer(None, device=device)
+        model = colorizer_model.load(None, device=device)
         settings = get_context().settings
         if settings.batch_size > 1:
             model.runner = MicroBatcher(
@@ -72,14 +72,13 @@ def partition() -> Any:
     from pipeline.models import partition as partition_model
 
     def load(device: str) -> Any:
-        device = partition_model.resolve_device(device)
-        return partition_model.load(partition_model.DEFAULT_WEIGHTS.read_bytes(), device=device)
+        return partition_model.load(None, device=device)
 
     return _once("partition", load)
 
 
 def parts() -> Any:
     """This process's part segmentation model (palette prompts), on TINT_DEVICE."""
-    from pipeline.models.parts import load_parts
+    from pipeline.models import parts as parts_model
 
-    return _once("parts", lambda device: load_parts(None, device=device))
+    return _once("parts", lambda device: parts_model.load(None, device=device))

@@ -4,28 +4,24 @@ The net sees a drawing at low resolution (longer side <= `ColorizerConfig.model_
 line ink, region boundaries, hint colors painted over their whole region, and the hint mask; it returns 4
 channels: flat RGB and a shading multiplier. `Colorizer.fill_unhinted` is the hook `pipeline.colorize`
 takes: it averages the model's RGB over each unhinted region at full resolution (one color per region).
-Weights live in safetensors with the config in the metadata, so `load_colorizer(path)` rebuilds the net.
+Weights live in safetensors with the config in the metadata, so `load(path)` rebuilds the net
+(pipeline/models/common.py has the convention every model follows).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import save_file
-from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from pipeline.color import Color
-from pipeline.models import WEIGHTS, weights_digest
+from pipeline.models import WEIGHTS
+from pipeline.models.common import PatchUNet, fuse_batchnorm, read_weights, resolve_device, save_weights
 from pipeline.regions import assign_line_pixels
 
 __all__ = [
@@ -35,9 +31,8 @@ __all__ = [
     "Colorizer",
     "encode_inputs",
     "ink_of",
-    "save_colorizer",
-    "load_colorizer",
-    "resolve_device",
+    "save",
+    "load",
     "SHIPPED_WEIGHTS",
 ]
 
@@ -58,64 +53,6 @@ class ColorizerConfig:
 def multiple(config: ColorizerConfig) -> int:
     """Input sides must be multiples of this: patch x 2 per pooling level."""
     return config.patch * 2 ** (len(config.widths) - 1)
-
-
-class ConvBlock(nn.Module):
-    """Two 3x3 convs, each BatchNorm + ReLU (without a norm the net collapsed to a constant output)."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-
-class Up(nn.Module):
-    """Bilinear x2 upsample, concat the skip, ConvBlock."""
-
-    def __init__(self, c_in: int, c_skip: int, c_out: int) -> None:
-        super().__init__()
-        self.block = ConvBlock(c_in + c_skip, c_out)
-
-    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.block(torch.cat([x, skip], dim=1))
-
-
-class PatchUNet(nn.Module):
-    """The U-Net the colorizer and the parts model share: space-to-depth by `patch`, ConvBlocks down,
-    a global-average branch at the bottleneck (every pixel sees the whole drawing), Up blocks with skips,
-    a 1x1 head and pixel shuffle back. `trunk(x)` maps (B, c_in, H, W) to (B, c_out, H, W) logits."""
-
-    def __init__(self, c_in: int, c_out: int, *, widths: tuple[int, ...], patch: int) -> None:
-        super().__init__()
-        w, p = widths, patch
-        self.patch = patch
-        self.downs = nn.ModuleList([ConvBlock(c_in * p * p, w[0])])
-        self.downs.extend(ConvBlock(w[i - 1], w[i]) for i in range(1, len(w)))
-        self.glob = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU())
-        self.ups = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(len(w) - 1)))
-        self.head = nn.Conv2d(w[0], c_out * p * p, 1)
-
-    def trunk(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (B, c_out, H, W) of inputs (B, c_in, H, W); H, W multiples of patch * 2^(levels-1)."""
-        x = F.pixel_unshuffle(x, self.patch)
-        skips = []
-        for i, down in enumerate(self.downs):
-            x = down(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        x = x + self.glob(x.mean(dim=(2, 3)))[:, :, None, None]  # (B, C) summary to every pixel
-        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
-            x = up(x, skip)
-        return F.pixel_shuffle(self.head(x), self.patch)
 
 
 class ColorizerNet(PatchUNet):
@@ -170,37 +107,12 @@ def encode_inputs(*, ink: np.ndarray, owner: np.ndarray, hinted: dict[int, Color
     return np.concatenate([ink[None], np.minimum(boundary, 1)[None], hint.transpose(2, 0, 1)], 0)
 
 
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> cuda when present, else cpu; 'cpu' / 'cuda' as given."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def save_colorizer(net: ColorizerNet, path: str | Path, *, extra: dict[str, str] | None = None) -> None:
-    """Weights as safetensors, config (and extra notes) in its metadata; no pickle anywhere."""
-    tensors = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
-    meta = {"config": json.dumps(asdict(net.config)), "model": "tint-colorizer", **(extra or {})}
-    save_file(tensors, str(path), metadata=meta)
-
-
-def _fuse_batchnorm(net: ColorizerNet) -> ColorizerNet:
-    """Fold every eval-mode BatchNorm into the conv before it (same outputs to float rounding, faster)."""
-    for block in net.modules():
-        if isinstance(block, ConvBlock):
-            conv1, bn1, relu1, conv2, bn2, relu2 = block.net
-            block.net = nn.Sequential(
-                fuse_conv_bn_eval(conv1, bn1), relu1, fuse_conv_bn_eval(conv2, bn2), relu2
-            )
-    return net
-
-
 class Colorizer:
     """A loaded colorizer: `fill_unhinted` for pipeline.colorize, `predict` for the raw outputs."""
 
     def __init__(self, net: ColorizerNet, *, device: torch.device, version: str) -> None:
         self._cache = threading.local()  # fill_unhinted then shade reuse one forward pass, per thread
-        self.net = _fuse_batchnorm(net.eval()).to(device)
+        self.net = fuse_batchnorm(net.eval()).to(device)
         self.device = device
         self.version = version
         self.config = net.config
@@ -327,20 +239,15 @@ class Colorizer:
     __call__ = fill_unhinted
 
 
-def load_colorizer(path: str | Path | None = None, *, device: str = "auto") -> Colorizer:
-    """Load a colorizer from safetensors (None = the shipped weights); version = name + sha256 prefix."""
-    path = Path(path) if path is not None else SHIPPED_WEIGHTS
-    config, state, digest = read_weights(path)
-    net = ColorizerNet(ColorizerConfig(**config))
-    net.load_state_dict(state)
-    return Colorizer(net, device=resolve_device(device), version=f"colorizer-{digest}")
+def save(net: ColorizerNet, path: str | Path, *, extra: dict[str, str] | None = None) -> None:
+    """Weights as safetensors with the config (and `extra` notes) in the metadata."""
+    save_weights(net, path, model="tint-colorizer", extra=extra)
 
 
-def read_weights(path: Path) -> tuple[dict, dict[str, torch.Tensor], str]:
-    """A safetensors file's config (from its metadata, widths as a tuple), tensors and sha256 prefix."""
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
-    config = json.loads(meta["config"])
-    config["widths"] = tuple(config["widths"])
-    return config, state, weights_digest(path)
+def load(path: str | Path | None = None, *, device: str | None = None) -> Colorizer:
+    """The colorizer in `path` (None: the shipped weights) on `device` (None: auto); version = "colorizer-"
+    + the file's sha256 prefix."""
+    weights = read_weights(SHIPPED_WEIGHTS if path is None else path, model="colorizer")
+    net = ColorizerNet(ColorizerConfig(**weights.config))
+    net.load_state_dict(weights.state)
+    return Colorizer(net, device=resolve_device(device), version=weights.version)

@@ -10,9 +10,8 @@ on one image at a fixed working size and returns full-size maps. Turning maps in
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -21,7 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from pipeline.models.colorizer import ConvBlock
+from pipeline.models import WEIGHTS
+from pipeline.models.common import ConvBlock, read_weights, resolve_device, save_weights
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -29,14 +29,12 @@ __all__ = [
     "PartitionMaps",
     "PartitionNet",
     "load",
-    "model_version",
     "predict",
     "read_card",
-    "resolve_device",
     "save",
 ]
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "partition.safetensors"
+DEFAULT_WEIGHTS = WEIGHTS / "partition.safetensors"
 
 
 @dataclass(frozen=True)
@@ -110,56 +108,24 @@ class PartitionNet(nn.Module):
         return out, loss
 
 
-def save(model: PartitionNet, *, card: dict) -> bytes:
-    """Weights as safetensors bytes; the config and the model card go in the metadata."""
-    from safetensors.torch import save as save_tensors
-
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
-    meta = {"config": json.dumps(asdict(model.config)), "card": json.dumps(card, sort_keys=True)}
-    return save_tensors(state, metadata=meta)
+def save(net: PartitionNet, path: str | Path, *, card: dict) -> None:
+    """Weights as safetensors with the config and the model card (JSON) in the metadata."""
+    save_weights(net, path, model="tint-partition", extra={"card": json.dumps(card, sort_keys=True)})
 
 
-def read_card(data: bytes) -> dict:
-    """The model card stored in safetensors bytes written by `save` (no weights are decoded)."""
-    return json.loads(_metadata(data).get("card", "{}"))
+def read_card(path: str | Path = DEFAULT_WEIGHTS) -> dict:
+    """The model card stored in a weights file `save` wrote."""
+    return json.loads(read_weights(path, model="partition").metadata.get("card", "{}"))
 
 
-def _metadata(data: bytes) -> dict:
-    """The `__metadata__` of a safetensors file: an 8-byte little-endian header length, then JSON."""
-    size = int.from_bytes(data[:8], "little")
-    return json.loads(data[8 : 8 + size].decode("utf-8")).get("__metadata__", {})
-
-
-def model_version(data: bytes) -> str:
-    """A short version id of a weights file: "partition-" + the first 12 hex digits of its sha256."""
-    return "partition-" + hashlib.sha256(data).hexdigest()[:12]
-
-
-def resolve_device(device: str) -> str:
-    """ "auto" becomes "cuda" when a GPU is present, else "cpu"; "cpu" and "cuda" stay as they are."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def load(source: bytes | Path = DEFAULT_WEIGHTS, *, device: str = "cpu") -> PartitionNet:
-    """Rebuild the model from safetensors written by `save`, in eval mode on `device` ("auto" allowed).
-
-    `source` is the file's bytes (the worker reads them once per process) or its path; the shipped
-    weights are `DEFAULT_WEIGHTS`.
-    """
-    from safetensors.torch import load as load_tensors
-
-    data = source if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
-    meta = _metadata(data)
-    if "config" not in meta:
-        raise ValueError("these safetensors bytes carry no partition config; save them with partition.save.")
-    raw = json.loads(meta["config"])
-    config = PartitionConfig(**{**raw, "widths": tuple(raw["widths"])})
-    model = PartitionNet(config)
-    model.load_state_dict(load_tensors(bytes(data)))
-    model.card = json.loads(meta.get("card", "{}"))  # type: ignore[attr-defined]
-    model.version = model_version(bytes(data))  # type: ignore[attr-defined]
+def load(path: str | Path | None = None, *, device: str | None = None) -> PartitionNet:
+    """The partition model in `path` (None: the shipped weights), in eval mode on `device` (None: auto);
+    `.version` = "partition-" + the file's sha256 prefix, `.card` its model card."""
+    weights = read_weights(DEFAULT_WEIGHTS if path is None else path, model="partition")
+    model = PartitionNet(PartitionConfig(**weights.config))
+    model.load_state_dict(weights.state)
+    model.card = json.loads(weights.metadata.get("card", "{}"))  # type: ignore[attr-defined]
+    model.version = weights.version  # type: ignore[attr-defined]
     return model.to(resolve_device(device)).eval()
 
 

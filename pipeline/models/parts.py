@@ -5,22 +5,23 @@ coordinate channels (x and y in -1..1 over the padded canvas), runs a small U-Ne
 resolution (space-to-depth, as the colorizer) with a global-average branch at the bottleneck, and returns
 one logit per part of `PART_NAMES` for every pixel. `PartsModel.part_map` gives the (H, W) argmax at the
 drawing's size; `region_parts` gives each region the part most of its pixels are predicted as.
-Weights live in safetensors with the config in the metadata, so `load_parts(path)` rebuilds the net.
+Weights live in safetensors with the config in the metadata, so `load(path)` rebuilds the net.
 `render_part_map` and `part_table` show a part map to a person (`tint parts`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
-from pipeline.models.colorizer import PatchUNet, _fuse_batchnorm, ink_of, read_weights, resolve_device
+from pipeline.models import WEIGHTS
+from pipeline.models.colorizer import ink_of
+from pipeline.models.common import PatchUNet, fuse_batchnorm, read_weights, resolve_device, save_weights
 from pipeline.part_maps import PART_COLORS, PART_NAMES, part_table, region_parts, render_part_map
 
 __all__ = [
@@ -33,12 +34,12 @@ __all__ = [
     "PartsModel",
     "encode_parts_input",
     "region_parts",
-    "save_parts",
-    "load_parts",
+    "save",
+    "load",
     "SHIPPED_PARTS",
 ]
 
-SHIPPED_PARTS = Path(__file__).resolve().parent / "weights" / "parts.safetensors"
+SHIPPED_PARTS = WEIGHTS / "parts.safetensors"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class PartsModel:
     """A loaded part segmentation model: `logits` at the net's resolution, `part_map` at the drawing's."""
 
     def __init__(self, net: PartsNet, *, device: torch.device, version: str) -> None:
-        self.net = _fuse_batchnorm(net.eval()).to(device)
+        self.net = fuse_batchnorm(net.eval()).to(device)
         self.device = device
         self.version = version
         self.config = net.config
@@ -118,20 +119,15 @@ class PartsModel:
     __call__ = part_map
 
 
-def save_parts(net: PartsNet, path: str | Path, *, extra: dict[str, str] | None = None) -> None:
-    """Weights as safetensors, config (and extra notes) in its metadata."""
-    tensors = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
-    meta = {"config": json.dumps(asdict(net.config)), "model": "tint-parts", "parts": json.dumps(PART_NAMES)}
-    save_file(tensors, str(path), metadata={**meta, **(extra or {})})
+def save(net: PartsNet, path: str | Path, *, extra: dict[str, str] | None = None) -> None:
+    """Weights as safetensors with the config, the part names (and `extra` notes) in the metadata."""
+    save_weights(net, path, model="tint-parts", extra={"parts": json.dumps(PART_NAMES), **(extra or {})})
 
 
-def load_parts(path: str | Path | None = None, *, device: str = "auto") -> PartsModel:
-    """Load a parts model from safetensors (None = the shipped weights); version = name + sha256 prefix."""
-    path = Path(path) if path is not None else SHIPPED_PARTS
-    config, state, digest = read_weights(path)
-    net = PartsNet(PartsConfig(**config))
-    net.load_state_dict(state)
-    return PartsModel(net, device=resolve_device(device), version=f"parts-{digest}")
-
-
-# display colors of `render_part_map` (`tint parts`), one per PART_NAMES entry
+def load(path: str | Path | None = None, *, device: str | None = None) -> PartsModel:
+    """The parts model in `path` (None: the shipped weights) on `device` (None: auto); version = "parts-"
+    + the file's sha256 prefix."""
+    weights = read_weights(SHIPPED_PARTS if path is None else path, model="parts")
+    net = PartsNet(PartsConfig(**weights.config))
+    net.load_state_dict(weights.state)
+    return PartsModel(net, device=resolve_device(device), version=weights.version)

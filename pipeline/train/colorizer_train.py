@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.models.colorizer import ColorizerConfig, ColorizerNet, resolve_device, save_colorizer
+from pipeline.models import colorizer as colorizer_model
+from pipeline.models.colorizer import ColorizerConfig, ColorizerNet
+from pipeline.models.common import resolve_device
 from pipeline.models.discriminator import PatchDiscriminator
 from pipeline.train.colorizer_data import DEFAULT_DATA, Batch, generated_examples, load_openmoji, make_batch
 from pipeline.train.losses import StyleLoss, adversarial_d, adversarial_g, region_l1
@@ -150,7 +152,7 @@ def train_colorizer(
     log(f"model: {n_params:,} parameters on {device}{' (mixed precision)' if amp else ''}")
 
     def save_checkpoint() -> None:
-        save_colorizer(net, out / "checkpoint.safetensors", extra={"step": str(step)})
+        colorizer_model.save(net, out / "checkpoint.safetensors", extra={"step": str(step)})
         optim = {"net": opt.state_dict()}
         if disc is not None:
             optim |= {"disc": disc.state_dict(), "opt_d": opt_d.state_dict()}
@@ -241,7 +243,7 @@ def train_colorizer(
     val_loss = evaluate()
     save_checkpoint()
     weights = out / "colorizer.safetensors"
-    save_colorizer(
+    colorizer_model.save(
         net,
         weights,
         extra={

@@ -233,6 +233,6 @@ def train(cfg: TrainConfig, *, log=print) -> dict:
     }
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(save(model.cpu(), card=card))
+    save(model.cpu(), out, card=card)
     log(f"saved {out} after {step} steps ({stop}), val {val_loss:.4f}, {minutes:.1f} min")
     return card

@@ -21,14 +21,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pipeline.models.colorizer import ink_of, resolve_device
+from pipeline.models import parts as parts_model
+from pipeline.models.colorizer import ink_of
+from pipeline.models.common import resolve_device
 from pipeline.models.parts import (
     PART_NAMES,
     PartsConfig,
     PartsModel,
     PartsNet,
     encode_parts_input,
-    save_parts,
 )
 from pipeline.train.characters import PARTS, make_character
 from pipeline.train.schedule import warmup_cosine
@@ -193,7 +194,7 @@ def train_parts(
             t_last = time.perf_counter()
             log(f"step {step} | train {ema:.4f} | val {val_loss:.4f} | {ms:.0f} ms/step")
         if step % cfg.checkpoint_every == 0:
-            save_parts(net, out / "checkpoint.safetensors", extra={"step": str(step)})
+            parts_model.save(net, out / "checkpoint.safetensors", extra={"step": str(step)})
     logfile.close()
     val_loss = evaluate()
     seconds = time.perf_counter() - t_start
@@ -206,8 +207,8 @@ def train_parts(
         "stopped": stopped,
         "train_config": json.dumps(asdict(cfg)),
     }
-    save_parts(net, weights, extra=extra)
-    save_parts(net, out / "checkpoint.safetensors", extra={"step": str(step)})
+    parts_model.save(net, weights, extra=extra)
+    parts_model.save(net, out / "checkpoint.safetensors", extra={"step": str(step)})
     result = PartsTrainResult(step, seconds, stopped, float(ema or 0), val_loss, str(weights))
     (out / "summary.json").write_text(json.dumps(asdict(result), indent=2))
     return result

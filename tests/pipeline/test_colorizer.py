@@ -6,12 +6,11 @@ from synthetic_drawings import as_drawing, rectangle
 
 from pipeline.colorize import colorize
 from pipeline.hints import hints_from_json
+from pipeline.models import colorizer as colorizer_model
 from pipeline.models.colorizer import (
     Colorizer,
     ColorizerConfig,
     ColorizerNet,
-    load_colorizer,
-    save_colorizer,
 )
 
 
@@ -31,7 +30,7 @@ class NoiseNet(ColorizerNet):
 
 
 def test_shipped_colorizer_loads_and_outputs_documented_shape():
-    model = load_colorizer(device="cpu")
+    model = colorizer_model.load(device="cpu")
     assert model.version.startswith("colorizer-") and len(model.version) == len("colorizer-") + 12
     drawing = _drawing()
     result = colorize(drawing, hints_from_json({"points": []}, width=140, height=100))
@@ -60,8 +59,8 @@ def test_hinted_regions_stay_exact_whatever_the_model_outputs():
 def test_saved_colorizer_loads_back_the_same(tmp_path):
     torch.manual_seed(0)
     net = ColorizerNet(ColorizerConfig(widths=(8, 16), patch=2, model_size=64))
-    save_colorizer(net, tmp_path / "c.safetensors")
-    loaded = load_colorizer(tmp_path / "c.safetensors", device="cpu")
+    colorizer_model.save(net, tmp_path / "c.safetensors")
+    loaded = colorizer_model.load(tmp_path / "c.safetensors", device="cpu")
     assert loaded.config == net.config
     x = torch.rand(1, 6, 64, 64)
     with torch.no_grad():  # the loaded net has its BatchNorms folded into the convs

@@ -7,7 +7,7 @@ import torch
 
 from pipeline import blockify
 from pipeline.color import delta_e2000, rgb_to_lab
-from pipeline.models import partition
+from pipeline.models import WEIGHTS, partition
 from pipeline.train.degrade import degrade_seeded
 from pipeline.train.partition import boundary_target
 
@@ -15,7 +15,7 @@ from pipeline.train.partition import boundary_target
 @pytest.fixture(scope="module")
 def model() -> partition.PartitionNet:
     torch.set_num_threads(1)
-    return partition.load(partition.DEFAULT_WEIGHTS.read_bytes())
+    return partition.load(None, device="cpu")
 
 
 def two_color_image() -> np.ndarray:
@@ -30,9 +30,8 @@ def two_color_image() -> np.ndarray:
 
 
 def test_shipped_weights_are_small_and_carry_config_and_card():
-    data = partition.DEFAULT_WEIGHTS.read_bytes()
-    assert len(data) < 10 * 2**20
-    card = partition.read_card(data)
+    assert partition.DEFAULT_WEIGHTS.stat().st_size < 10 * 2**20
+    card = partition.read_card(partition.DEFAULT_WEIGHTS)
     assert card["model"] == "partition" and card["steps"] > 0 and "final_val_loss" in card
 
 
@@ -57,11 +56,21 @@ def test_blockify_with_model_covers_every_pixel_and_finds_the_flat_colors(model)
         assert float(delta_e2000(rgb_to_lab(got), rgb_to_lab(np.array(want, float)))) < 3.0
 
 
-def test_load_rejects_bytes_without_a_partition_config():
-    from safetensors.torch import save
+def test_load_rejects_weights_without_a_config(tmp_path):
+    from safetensors.torch import save_file
 
-    with pytest.raises(ValueError, match="no partition config"):
-        partition.load(save({"w": torch.zeros(1)}))
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "bare.safetensors"))
+    with pytest.raises(ValueError, match="no model config"):
+        partition.load(tmp_path / "bare.safetensors", device="cpu")
+
+
+def test_every_model_loads_by_one_convention_with_a_version_and_a_card_beside_it():
+    from pipeline.models import colorizer, parts
+
+    for module, name in ((colorizer, "colorizer"), (parts, "parts"), (partition, "partition")):
+        model = module.load(None, device="cpu")
+        assert model.version.startswith(f"{name}-") and len(model.version) == len(name) + 13
+        assert (WEIGHTS / f"{name}.safetensors").is_file() and (WEIGHTS / f"{name}.md").is_file()
 
 
 def test_degradation_is_seeded_and_keeps_the_image_shape():

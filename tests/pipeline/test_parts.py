@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
+from pipeline.models import parts as parts_model
 from pipeline.models.parts import (
     PART_NAMES,
     SHIPPED_PARTS,
     PartsConfig,
-    load_parts,
     region_parts,
 )
 from pipeline.train.characters import PARTS, make_character
@@ -27,7 +27,7 @@ def test_part_names_match_training_labels() -> None:
 @shipped
 def test_shipped_model_loads_and_gives_documented_shapes() -> None:
     assert SHIPPED_PARTS.stat().st_size < 10 * 1024 * 1024
-    model = load_parts(None, device="cpu")
+    model = parts_model.load(None, device="cpu")
     assert model.version.startswith("parts-")
     assert sum(p.numel() for p in model.net.parameters()) <= 1_000_000
     drawing = make_character(seed=5, size=256).drawing
@@ -47,7 +47,7 @@ def test_shipped_model_loads_and_gives_documented_shapes() -> None:
 
 @shipped
 def test_shipped_model_finds_the_big_parts() -> None:
-    model = load_parts(None, device="cpu")
+    model = parts_model.load(None, device="cpu")
     total = np.zeros((len(PART_NAMES), 2), np.int64)
     for seed in range(3):
         c = make_character(seed=424242 * 100_003 + seed)
@@ -82,6 +82,6 @@ def test_training_runs_and_writes_loadable_weights(tmp_path) -> None:
     )
     result = train_parts(cfg, log=lambda _: None)
     assert result.steps == 2 and np.isfinite(result.train_loss)
-    model = load_parts(result.weights, device="cpu")
+    model = parts_model.load(result.weights, device="cpu")
     assert model.part_map(make_character(seed=1, size=64).drawing).shape == (64, 64)
     assert (tmp_path / "losses.jsonl").read_text().count("\n") == 2

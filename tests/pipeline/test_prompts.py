@@ -8,7 +8,8 @@ import pytest
 from pipeline.colorize import colorize
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color, hints_from_json
-from pipeline.models.parts import SHIPPED_PARTS, load_parts, region_parts
+from pipeline.models import parts as parts_model
+from pipeline.models.parts import SHIPPED_PARTS, region_parts
 from pipeline.prompts import (
     PART_NAMES,
     SYNONYMS,
@@ -217,7 +218,7 @@ def test_part_rendering_and_table() -> None:
 
 @pytest.mark.skipif(not SHIPPED_PARTS.exists(), reason="parts weights not shipped yet")
 def test_palette_with_the_shipped_model_colors_every_region_by_its_predicted_part() -> None:
-    model = load_parts(None, device="cpu")
+    model = parts_model.load(None, device="cpu")
     c = make_character(seed=424242 * 100_003 + 7)
     regions = drawing_regions(c.drawing)
     palette = _palette()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.models.colorizer import ColorizerConfig, ColorizerNet, load_colorizer
+from pipeline.models import colorizer as colorizer_model
+from pipeline.models.colorizer import ColorizerConfig, ColorizerNet
 from pipeline.train.colorizer_data import generated_examples, make_batch
 from pipeline.train.colorizer_train import TrainConfig, colorizer_loss, train_colorizer
 from pipeline.train.losses import StyleLoss
@@ -62,4 +63,4 @@ def test_training_run_checkpoints_resumes_and_writes_loadable_weights(tmp_path):
     assert resumed.steps == 3
     steps = [json.loads(line)["step"] for line in (tmp_path / "losses.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
-    assert load_colorizer(tmp_path / "colorizer.safetensors", device="cpu").config == SMALL
+    assert colorizer_model.load(tmp_path / "colorizer.safetensors", device="cpu").config == SMALL

@@ -71,12 +71,12 @@ def test_batched_colorizer_gives_the_same_colors_as_one_at_a_time(data_dir):
     import torch
 
     from pipeline.images import decode_image
-    from pipeline.models.colorizer import load_colorizer
+    from pipeline.models import colorizer as colorizer_model
     from pipeline.prompts import drawing_regions
 
     torch.set_num_threads(1)
-    alone = load_colorizer(None, device="cpu")
-    batched = load_colorizer(None, device="cpu")
+    alone = colorizer_model.load(None, device="cpu")
+    batched = colorizer_model.load(None, device="cpu")
     batched.runner = MicroBatcher(batched.forward_batch, max_batch=3, wait_ms=300)
     names = ["1F301", "1F306", "1F307"]
     cases = []
