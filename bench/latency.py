@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.openmoji import SUBSET, find_item, true_prompt  # noqa: E402
+from bench.real_services import fresh_schema  # noqa: E402
 from pipeline import decode_image, decode_label_map, recolor  # noqa: E402
 
 DATA = SUBSET
@@ -204,27 +205,20 @@ def _services_up() -> bool:
 def _service_env(work: Path) -> Iterator[dict]:
     """Settings for a fresh PostgreSQL schema and Redis database, assets in a folder."""
     import redis
-    import sqlalchemy as sa
 
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(POSTGRES)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     redis.Redis.from_url(REDIS).flushdb()
-    env = _env(
-        work / "svc-home",
-        TINT_DATABASE_URL=f"{POSTGRES}?options=-csearch_path%3D{schema}",
-        TINT_BROKER_URL=REDIS,
-        TINT_STORAGE_URL=str(work / "svc-assets"),
-    )
-    try:
-        _run(["db", "upgrade"], env)
-        yield env
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-        redis.Redis.from_url(REDIS).flushdb()
+    with fresh_schema(POSTGRES) as database_url:
+        env = _env(
+            work / "svc-home",
+            TINT_DATABASE_URL=database_url,
+            TINT_BROKER_URL=REDIS,
+            TINT_STORAGE_URL=str(work / "svc-assets"),
+        )
+        try:
+            _run(["db", "upgrade"], env)
+            yield env
+        finally:
+            redis.Redis.from_url(REDIS).flushdb()
 
 
 def main() -> int:

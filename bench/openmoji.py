@@ -6,9 +6,19 @@ Imports nothing beyond the standard library, so the service-free benches can use
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-__all__ = ["DATA", "SUBSET", "items", "find_item", "region_points", "true_prompt", "hinted_points"]
+__all__ = [
+    "DATA",
+    "SUBSET",
+    "items",
+    "find_item",
+    "region_points",
+    "true_prompt",
+    "hinted_points",
+    "write_manifest",
+]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openmoji"  # the whole set, beside the repo
 SUBSET = Path(__file__).resolve().parents[1] / "tests" / "data" / "openmoji"  # committed, for the tests
@@ -39,3 +49,30 @@ def hinted_points(item: dict, fraction: float) -> dict:
     """{"points": [...]} for an evenly spread `fraction` of the item's regions (index.json order)."""
     chosen = [r for i, r in enumerate(item["regions"]) if int((i + 1) * fraction) > int(i * fraction)]
     return {"points": region_points(chosen)}
+
+
+def write_manifest(root: Path, folder: Path, *, split: str, count: int, name: str) -> Path:
+    """A batch manifest `folder/name.json` of `count` drawings of `split`, each hinted at every true region.
+
+    The drawings cycle through the split when `count` exceeds it; each entry keeps a name of its own, so
+    every job is still its own drawing row (equal line files share their asset)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = items(root, split=split)
+    drawings = []
+    for i in range(count):
+        it = chosen[i % len(chosen)]
+        line = folder / f"{it['name']}.png"
+        if not line.exists():
+            shutil.copy(Path(root) / split / f"{it['name']}_line.png", line)
+        drawings.append(
+            {
+                "line": line.name,
+                "name": f"{i:05d}-{it['name']}",
+                "character": it["annotation"],
+                "view": "front",
+                "hints": true_prompt(it),
+            }
+        )
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"name": name, "drawings": drawings}))
+    return path

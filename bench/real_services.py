@@ -23,7 +23,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-__all__ = ["POSTGRES_URL", "REDIS_URL", "DATA", "Services", "real_services", "new_bucket", "service_env"]
+__all__ = [
+    "fresh_schema",
+    "POSTGRES_URL",
+    "REDIS_URL",
+    "DATA",
+    "Services",
+    "real_services",
+    "new_bucket",
+    "service_env",
+]
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -89,8 +98,9 @@ def _moto_server(log: Path) -> Iterator[tuple[str, int]]:
 
 
 @contextlib.contextmanager
-def _fresh_schema(server_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+def fresh_schema(server_url: str, *, prefix: str = "bench") -> Iterator[str]:
+    """A new empty schema on the PostgreSQL server, as a URL whose search_path is it; dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(server_url)
     try:
         with engine.begin() as conn:
@@ -124,7 +134,7 @@ def real_services(
         os.environ.update(S3_CREDENTIALS)
     home.mkdir(parents=True, exist_ok=True)
     s3 = _moto_server(home / "moto.log") if s3_endpoint is None else contextlib.nullcontext((s3_endpoint, 0))
-    with _fresh_schema(postgres_url) as database_url, s3 as (endpoint, pid):
+    with fresh_schema(postgres_url) as database_url, s3 as (endpoint, pid):
         upgrade(database_url)
         services = Services(
             database_url=database_url, broker_url=redis_url, s3_endpoint=endpoint, home=home, s3_pid=pid

@@ -10,8 +10,6 @@ revisions and assets against what was submitted (they must be equal).
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,7 +20,7 @@ from pathlib import Path
 import boto3
 import sqlalchemy as sa
 
-from bench.openmoji import region_points
+from bench.openmoji import write_manifest
 from bench.real_services import DATA, POSTGRES_URL, REDIS_URL, new_bucket, real_services, service_env
 
 __all__ = ["main"]
@@ -42,23 +40,6 @@ def _rss_mib(pid: int) -> float:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
     return total / 1024
-
-
-def _write_manifest(folder: Path, *, count: int) -> Path:
-    """`count` train drawings (cycling through the split) with every region hinted."""
-    folder.mkdir(parents=True, exist_ok=True)
-    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "train"]
-    drawings = []
-    for i in range(count):
-        it = items[i % len(items)]
-        target = folder / f"{it['name']}.png"
-        if not target.exists():
-            shutil.copy(DATA / "train" / f"{it['name']}_line.png", target)
-        points = region_points(it["regions"])
-        drawings.append({"line": target.name, "name": f"{i:05d}-{it['name']}", "hints": {"points": points}})
-    path = folder / "soak.json"
-    path.write_text(json.dumps({"name": "soak", "drawings": drawings}))
-    return path
 
 
 def _wait_until(predicate, *, timeout_s: float, every_s: float) -> None:
@@ -89,7 +70,7 @@ def main() -> None:
         with real_services(postgres_url=POSTGRES_URL, redis_url=REDIS_URL, home=home) as services:
             bucket = new_bucket(services)
             env = service_env(services, bucket=bucket, TINT_LOG_LEVEL="WARNING")
-            manifest = _write_manifest(Path(tmp) / "batch", count=args.jobs)
+            manifest = write_manifest(DATA, Path(tmp) / "batch", split="train", count=args.jobs, name="soak")
             engine = sa.create_engine(services.database_url)
             log = open(Path(tmp) / "workers.log", "w")  # noqa: SIM115 - closed below
             workers = [

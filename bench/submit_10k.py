@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,37 +37,12 @@ from real_services import (  # noqa: E402
     service_env,
 )
 
-from bench.openmoji import region_points  # noqa: E402
+from bench.openmoji import write_manifest  # noqa: E402
 
-__all__ = ["main", "write_manifest"]
+__all__ = ["main"]
 
 GOAL_SUBMIT_S = 10.0
 GOAL_STATUS_S = 1.0
-
-
-def write_manifest(folder: Path, count: int) -> Path:
-    """A manifest of `count` drawings cycling through the test split, hints inline; returns its path."""
-    items = [it for it in json.loads((DATA / "index.json").read_text())["items"] if it["split"] == "test"]
-    folder.mkdir(parents=True, exist_ok=True)
-    drawings = []
-    for index in range(count):
-        item = items[index % len(items)]
-        line = folder / f"{item['name']}.png"
-        if not line.exists():
-            shutil.copy(DATA / "test" / f"{item['name']}_line.png", line)
-        points = region_points(item["regions"])
-        drawings.append(
-            {
-                "line": line.name,
-                "name": f"{index:05d}_{item['name']}",
-                "character": item["annotation"],
-                "view": "front",
-                "hints": {"points": points},
-            }
-        )
-    path = folder / "season.json"
-    path.write_text(json.dumps({"name": f"season-{count}", "drawings": drawings}))
-    return path
 
 
 class Clock:
@@ -159,7 +132,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tint-submit-") as tmp:
         tmp_path = Path(tmp)
         t0 = time.perf_counter()
-        manifest = write_manifest(tmp_path / "season", args.drawings)
+        manifest = write_manifest(DATA, tmp_path / "season", split="test", count=args.drawings, name="season")
         print(f"manifest of {args.drawings} drawings written in {time.perf_counter() - t0:.1f} s", flush=True)
         with real_services(
             postgres_url=args.postgres_url, redis_url=args.redis_url, home=tmp_path

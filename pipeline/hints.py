@@ -163,18 +163,30 @@ def hints_from_json(prompt: dict, *, width: int, height: int, name: str = "drawi
     return hints
 
 
-def hints_from_image(image: np.ndarray, *, width: int, height: int) -> Hints:
-    """Hints from an RGBA (or RGB) hint image; transparent (alpha < 128) or pure white pixels carry none."""
+def check_overlay(
+    image: np.ndarray, *, width: int, height: int, what: str, under: str, fix: str
+) -> np.ndarray:
+    """`image` as an (H, W, 3|4) uint8 array painted over `under` (width x height); else BadPrompt."""
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
-        raise BadPrompt(
-            f"hint image has shape {image.shape} {image.dtype}; use an RGBA PNG of the drawing's size."
-        )
+        raise BadPrompt(f"{what} has shape {image.shape} {image.dtype}; use an RGB or RGBA image (8 bit).")
     if image.shape[:2] != (height, width):
         raise BadPrompt(
-            f"hint image is {image.shape[1]}x{image.shape[0]} but the drawing is {width}x{height}; "
-            "draw hints on a canvas of the drawing's size."
+            f"{what} is {image.shape[1]}x{image.shape[0]} but {under} is {width}x{height}; {fix}."
         )
+    return image
+
+
+def hints_from_image(image: np.ndarray, *, width: int, height: int) -> Hints:
+    """Hints from an RGBA (or RGB) hint image; transparent (alpha < 128) or pure white pixels carry none."""
+    image = check_overlay(
+        image,
+        width=width,
+        height=height,
+        what="hint image",
+        under="the drawing",
+        fix="draw hints on a canvas of the drawing's size",
+    )
     rgb = np.ascontiguousarray(image[..., :3])
     mask = ~(rgb == 255).all(axis=2)
     if image.shape[2] == 4:

@@ -20,8 +20,8 @@ import numpy as np
 from pipeline.blockify import BlockifyResult, blockify, inner_distance, label_means
 from pipeline.color import Color, delta_e2000, rgb_to_lab
 from pipeline.colorize import ColorizeResult, ShadeFill, UnhintedFill, colorize
-from pipeline.errors import BadInput, BadPrompt, HintOutOfBounds, UnknownBlock
-from pipeline.hints import format_color, hints_from_json
+from pipeline.errors import BadInput, HintOutOfBounds, UnknownBlock
+from pipeline.hints import check_overlay, format_color, hints_from_json
 
 __all__ = [
     "RecolorResult",
@@ -58,17 +58,15 @@ def edits_from_image(
     A block is edited when at least `min_pixels` of its pixels differ from the block image; its new color
     is the most common of those changed colors (ties: the lowest packed RGB value).
     """
-    image = np.asarray(edit_image)
     height, width = blocks.labels.shape
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
-        raise BadPrompt(
-            f"edit image has shape {image.shape} {image.dtype}; pass an RGB or RGBA image (8 bit)."
-        )
-    if image.shape[:2] != (height, width):
-        raise BadPrompt(
-            f"edit image is {image.shape[1]}x{image.shape[0]} but the block image is {width}x{height}; "
-            "paint over this revision's blocks.png at its own size."
-        )
+    image = check_overlay(
+        edit_image,
+        width=width,
+        height=height,
+        what="edit image",
+        under="the block image",
+        fix="paint over this revision's blocks.png at its own size",
+    )
     changed = (image[..., :3] != blocks.blocks).any(axis=2)
     if image.shape[2] == 4:
         changed &= image[..., 3] > 0

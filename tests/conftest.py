@@ -63,17 +63,10 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty schema on the real PostgreSQL server; dropped after the test."""
-    import sqlalchemy as sa
+    from bench.real_services import fresh_schema
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_server else "?"
-    yield f"{postgres_server}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with fresh_schema(postgres_server, prefix="t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import torch
 
 from pipeline.color import Color
 from pipeline.models import WEIGHTS
-from pipeline.models.common import PatchUNet, fuse_batchnorm, read_weights, resolve_device, save_weights
+from pipeline.models.common import PatchUNet, fuse_batchnorm, load_net, resolve_device, save_weights
 from pipeline.regions import assign_line_pixels
 
 __all__ = [
@@ -247,7 +247,6 @@ def save(net: ColorizerNet, path: str | Path, *, extra: dict[str, str] | None = 
 def load(path: str | Path | None = None, *, device: str | None = None) -> Colorizer:
     """The colorizer in `path` (None: the shipped weights) on `device` (None: auto); version = "colorizer-"
     + the file's sha256 prefix."""
-    weights = read_weights(SHIPPED_WEIGHTS if path is None else path, model="colorizer")
-    net = ColorizerNet(ColorizerConfig(**weights.config))
-    net.load_state_dict(weights.state)
-    return Colorizer(net, device=resolve_device(device), version=weights.version)
+    path = SHIPPED_WEIGHTS if path is None else path
+    net, version = load_net(path, model="colorizer", config_cls=ColorizerConfig, net_cls=ColorizerNet)
+    return Colorizer(net, device=resolve_device(device), version=version)

@@ -33,6 +33,7 @@ __all__ = [
     "fuse_batchnorm",
     "save_weights",
     "read_weights",
+    "load_net",
 ]
 
 
@@ -143,3 +144,11 @@ def read_weights(path: str | Path, *, model: str) -> Weights:
     config = json.loads(meta["config"])
     config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
     return Weights(config=config, state=state, metadata=meta, version=f"{model}-{weights_digest(path)}")
+
+
+def load_net(path: str | Path, *, model: str, config_cls: type, net_cls: type) -> tuple[nn.Module, str]:
+    """(net rebuilt from its config and weights, version) of a file `save_weights` wrote."""
+    weights = read_weights(path, model=model)
+    net = net_cls(config_cls(**weights.config))
+    net.load_state_dict(weights.state)
+    return net, weights.version

@@ -21,7 +21,7 @@ import torch
 
 from pipeline.models import WEIGHTS
 from pipeline.models.colorizer import ink_of
-from pipeline.models.common import PatchUNet, fuse_batchnorm, read_weights, resolve_device, save_weights
+from pipeline.models.common import PatchUNet, fuse_batchnorm, load_net, resolve_device, save_weights
 from pipeline.part_maps import PART_COLORS, PART_NAMES, part_table, region_parts, render_part_map
 
 __all__ = [
@@ -127,7 +127,6 @@ def save(net: PartsNet, path: str | Path, *, extra: dict[str, str] | None = None
 def load(path: str | Path | None = None, *, device: str | None = None) -> PartsModel:
     """The parts model in `path` (None: the shipped weights) on `device` (None: auto); version = "parts-"
     + the file's sha256 prefix."""
-    weights = read_weights(SHIPPED_PARTS if path is None else path, model="parts")
-    net = PartsNet(PartsConfig(**weights.config))
-    net.load_state_dict(weights.state)
-    return PartsModel(net, device=resolve_device(device), version=weights.version)
+    path = SHIPPED_PARTS if path is None else path
+    net, version = load_net(path, model="parts", config_cls=PartsConfig, net_cls=PartsNet)
+    return PartsModel(net, device=resolve_device(device), version=version)

@@ -15,7 +15,6 @@ from pipeline import (
     colorize,
     hints_from_json,
     recolor,
-    recolor_locality,
 )
 from pipeline.recolor import collect_edits, edits_from_image
 
@@ -47,40 +46,26 @@ edit_sets = st.dictionaries(st.sampled_from(IDS), colors, min_size=1, max_size=3
 
 
 def recolor_with(edits: dict) -> object:
-    """The new revision `pipeline.recolor` (the worker's path) makes with `edits`."""
-    return recolor(DRAWING, colored=PARENT.colored, regions=PARENT.regions, by_id=edits).result
+    """What `pipeline.recolor` (the worker's path) makes of PARENT with `edits`: result and locality proof."""
+    return recolor(DRAWING, colored=PARENT.colored, regions=PARENT.regions, by_id=edits)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=edit_sets)
 def test_pixels_outside_edited_blocks_never_change(edits):
-    child = recolor_with(edits)
+    done = recolor_with(edits)
     outside = ~np.isin(BLOCKS.labels, list(edits))
-    assert np.array_equal(PARENT.colored[outside], child.colored[outside])
-    report = recolor_locality(
-        parent=PARENT.colored,
-        child=child.colored,
-        labels=BLOCKS.labels,
-        edits=edits,
-        line_mask=PARENT.regions == 0,
-    )
-    assert report["unchanged_outside"] == 1.0
+    assert np.array_equal(PARENT.colored[outside], done.result.colored[outside])
+    assert done.locality["unchanged_outside"] == 1.0
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=edit_sets)
 def test_edited_blocks_get_exactly_the_requested_color(edits):
-    child = recolor_with(edits)
+    done = recolor_with(edits)
     for bid, want in edits.items():
-        assert (child.colored[child.regions == bid] == want).all()
-    report = recolor_locality(
-        parent=PARENT.colored,
-        child=child.colored,
-        labels=BLOCKS.labels,
-        edits=edits,
-        line_mask=PARENT.regions == 0,
-    )
-    assert report["edited_max_delta_e"] < 1.0
+        assert (done.result.colored[done.result.regions == bid] == want).all()
+    assert done.locality["edited_max_delta_e"] < 1.0
 
 
 @settings(max_examples=25, deadline=None)

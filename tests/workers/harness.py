@@ -4,9 +4,7 @@ fault-injecting HTTP proxy in front of the S3 server."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -16,35 +14,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.openmoji import region_points
+from bench.openmoji import write_manifest
 
 __all__ = ["write_batch", "service_env", "tint", "start_worker", "wait_batch", "FaultProxy", "batch_id_of"]
 
 
 def write_batch(data_dir: Path, folder: Path, *, count: int, name: str = "batch") -> Path:
-    """A manifest of `count` train drawings with every region hinted; returns its path.
-
-    The drawings cycle through the data set's train items when `count` exceeds them (the committed subset
-    holds 20), so each job is still its own drawing row."""
-    folder.mkdir(parents=True, exist_ok=True)
-    index = json.loads((data_dir / "index.json").read_text())
-    train = [it for it in index["items"] if it["split"] == "train"]
-    drawings = []
-    for i in range(count):
-        it = train[i % len(train)]
-        shutil.copy(data_dir / "train" / f"{it['name']}_line.png", folder / f"{it['name']}.png")
-        points = region_points(it["regions"])
-        drawings.append(
-            {
-                "line": f"{it['name']}.png",
-                "name": f"{i:03d}-{it['name']}",
-                "character": it["annotation"],
-                "hints": {"points": points},
-            }
-        )
-    path = folder / f"{name}.json"
-    path.write_text(json.dumps({"name": name, "drawings": drawings}))
-    return path
+    """A manifest of `count` train drawings with every region hinted; returns its path."""
+    return write_manifest(data_dir, folder, split="train", count=count, name=name)
 
 
 def service_env(
