@@ -6,13 +6,14 @@ Colors are "#rrggbb"; asset fields are URLs on this API (they redirect to presig
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from db.models import JOB_STATES, Batch, Job, Prompt, Review, Revision
+from db.models import JOB_KINDS, JOB_STATES, Batch, Job, Prompt, Review, Revision
 
 __all__ = [
+    "out_of",
     "COLOR_PATTERN",
     "ErrorOut",
     "TokenCreate",
@@ -53,7 +54,9 @@ Role = Literal["submitter", "lead", "admin"]
 Verdict = Literal["approved", "changes_requested"]
 ReviewStatus = Literal["pending_review", "approved", "changes_requested"]
 JobState = Literal[JOB_STATES]
-JobKind = Literal["colorize", "blockify", "recolor"]
+JobKind = Literal[JOB_KINDS]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ErrorOut(BaseModel):
@@ -271,15 +274,14 @@ class BatchReportOut(BaseModel):
     uncolored: list[UncoloredOut] = Field(description="Drawings with no colored revision yet.")
 
 
+def out_of(row: object, schema: type[M], **computed: Any) -> M:
+    """`schema` filled from the row's attributes of the same names, and from `computed` for the rest."""
+    fields = {name: getattr(row, name) for name in schema.model_fields if name not in computed}
+    return schema.model_validate({**fields, **computed})
+
+
 def batch_out(batch: Batch, progress: dict[str, int]) -> BatchOut:
-    return BatchOut(
-        id=batch.id,
-        name=batch.name,
-        submitted_by=batch.submitted_by,
-        owner_token_id=batch.owner_token_id,
-        created_at=batch.created_at,
-        progress=progress,
-    )
+    return out_of(batch, BatchOut, progress=progress)
 
 
 def job_out(job: Job) -> JobOut:
@@ -295,23 +297,14 @@ def review_out(review: Review) -> ReviewOut:
 
 
 def revision_out(revision: Revision) -> RevisionOut:
-    return RevisionOut(
-        id=revision.id,
-        drawing_id=revision.drawing_id,
-        prompt_id=revision.prompt_id,
-        parent_revision_id=revision.parent_revision_id,
-        job_id=revision.job_id,
-        kind=revision.kind,
-        edits=revision.edits,
+    images = ("colored", "flats", "lines", "regions")
+    return out_of(
+        revision,
+        RevisionOut,
         assets={
-            role: f"/api/revisions/{revision.id}/assets/{role}"
-            for role in revision.assets
-            if role in ("colored", "flats", "lines", "regions")
+            role: f"/api/revisions/{revision.id}/assets/{role}" for role in revision.assets if role in images
         },
         proof=revision.proof or {},
         model_versions=revision.model_versions or {},
-        review_status=revision.review_status,
-        flagged=revision.flagged,
-        created_at=revision.created_at,
         reviews=[review_out(r) for r in revision.reviews],
     )

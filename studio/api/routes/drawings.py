@@ -20,6 +20,7 @@ from studio.api.schemas import (
     PromptOut,
     ReviewStatus,
     job_out,
+    out_of,
     prompt_out,
     revision_out,
 )
@@ -32,13 +33,9 @@ router = APIRouter(prefix="/api/drawings", tags=["drawings"], responses=ERRORS)
 def drawing_out(summary: DrawingSummary) -> DrawingOut:
     d, rev = summary.drawing, summary.latest_revision
     line_url = f"/api/drawings/{d.id}/line"
-    return DrawingOut(
-        id=d.id,
-        batch_id=d.batch_id,
-        name=d.name,
-        character=d.character,
-        view=d.view,
-        created_at=d.created_at,
+    return out_of(
+        d,
+        DrawingOut,
         line_url=line_url,
         thumbnail_url=f"/api/revisions/{rev.id}/assets/colored"
         if rev and "colored" in rev.assets
