@@ -44,7 +44,7 @@ from pipeline.part_maps import PART_NAMES  # noqa: E402
 from pipeline.prompt_hints import prompt_to_hints  # noqa: E402
 from pipeline.reference import reference_hints  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
-from pipeline.train.parts_train import HELD_OUT_SEED, part_iou  # noqa: E402
+from pipeline.train.parts import HELD_OUT_SEED, part_iou  # noqa: E402
 
 __all__ = ["flat_accuracy", "true_palette", "transform_reference", "pixel_copy_baseline", "main"]
 

@@ -1,4 +1,9 @@
-"""`tint train`: train Tint's models with the project's own code and data (see pipeline/train)."""
+"""`tint train`: train Tint's models with the project's own code and data (see pipeline/train).
+
+Every model trains through the same loop (pipeline/train/loop.py), so every command takes the same budget
+options (--steps, --stop-loss, --stop-window, --max-minutes) and re-running one on the same --out resumes
+its run from the last checkpoint.
+"""
 
 from __future__ import annotations
 
@@ -19,106 +24,95 @@ __all__ = ["train_app"]
 
 train_app = typer.Typer(help="Train Tint's models (colorizer, partition, parts).", no_args_is_help=True)
 
+Out = Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, summary and the final weights")]
+Steps = Annotated[int, typer.Option(help="step budget")]
+StopLoss = Annotated[float, typer.Option(help="stop when the smoothed loss stays under it (0: never)")]
+StopWindow = Annotated[int, typer.Option(help="steps the loss must stay under --stop-loss")]
+MaxMinutes = Annotated[float, typer.Option(help="wall-clock budget of the training loop (0: none)")]
+Batch = Annotated[int, typer.Option(help="examples per step")]
+Seed = Annotated[int, typer.Option(help="seed for data and weights")]
+Threads = Annotated[int, typer.Option(help="CPU threads for torch")]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda (cuda uses mixed precision)")]
+
 
 @train_app.command("colorizer")
 def colorizer(
-    out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final colorizer.safetensors")],
-    steps: Annotated[int, typer.Option(help="step budget")] = 1800,
-    batch: Annotated[int, typer.Option(help="crops per step")] = 12,
-    seed: Annotated[int, typer.Option(help="seed for data, hints and weights")] = 0,
+    out: Out = Path("runs/colorizer"),
+    steps: Steps = 1800,
+    stop_loss: StopLoss = 0.0,
+    stop_window: StopWindow = 200,
+    max_minutes: MaxMinutes = 60.0,
+    batch: Batch = 12,
+    seed: Seed = 0,
+    threads: Threads = 1,
+    device: Device = "auto",
     generated: Annotated[int, typer.Option(help="generated characters in the training pool")] = 1500,
-    stop_loss: Annotated[
-        float, typer.Option(help="stop when the smoothed loss stays under it (0: never)")
-    ] = 0.0,
-    stop_window: Annotated[int, typer.Option(help="steps the loss must stay under --stop-loss")] = 200,
     adv_weight: Annotated[float, typer.Option(help="weight of the patch-discriminator loss (0 = off)")] = 0.0,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda (cuda uses mixed precision)")] = "auto",
     data: Annotated[Path | None, typer.Option(help="OpenMoji folder [../shared/data/openmoji]")] = None,
 ) -> None:
-    """Train the colorization model; re-running with the same --out resumes from its last checkpoint."""
+    """Train the colorization model (final weights: OUT/colorizer.safetensors)."""
+    from pipeline.train import colorizer as trainer
     from pipeline.train.colorizer_data import DEFAULT_DATA
-    from pipeline.train.colorizer_train import TrainConfig, train_colorizer
 
-    cfg = TrainConfig(
-        out=str(out),
-        steps=steps,
-        batch=batch,
-        seed=seed,
-        generated=generated,
-        stop_loss=stop_loss,
-        stop_window=stop_window,
-        adv_weight=adv_weight,
-        threads=threads,
-        device=device,
-        data=str(data or DEFAULT_DATA),
-    )
-    _train_with_progress("colorizer", train_colorizer, cfg, steps=steps)
+    budget = {"steps": steps, "stop_loss": stop_loss, "stop_window": stop_window, "max_minutes": max_minutes}
+    cfg = trainer.TrainConfig(
+        out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device,
+        generated=generated, adv_weight=adv_weight, data=str(data or DEFAULT_DATA),
+    )  # fmt: skip
+    _train_with_progress("colorizer", trainer.train, cfg)
 
 
 @train_app.command("partition")
 def partition(
-    out: Annotated[Path, typer.Option(help="where to write the weights (safetensors)")] = Path(
-        "pipeline/models/weights/partition.safetensors"
-    ),
-    max_steps: Annotated[int, typer.Option(help="step budget")] = 4000,
-    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 40.0,
-    loss_threshold: Annotated[float, typer.Option(help="stop when the eval loss falls under it")] = 0.15,
-    batch: Annotated[int, typer.Option(help="crops per step")] = 12,
+    out: Out = Path("runs/partition"),
+    steps: Steps = 4000,
+    stop_loss: StopLoss = 0.0,
+    stop_window: StopWindow = 200,
+    max_minutes: MaxMinutes = 40.0,
+    batch: Batch = 12,
+    seed: Seed = 6,
+    threads: Threads = 1,
+    device: Device = "cpu",
     characters: Annotated[int, typer.Option(help="procedural characters in the pool (0: none)")] = 400,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
-    device: Annotated[str, typer.Option(help="cpu or cuda (cuda uses mixed precision)")] = "cpu",
-    seed: Annotated[int, typer.Option(help="seed for data and weights")] = 6,
     data: Annotated[Path, typer.Option(help="OpenMoji folder (its train split is used)")] = Path(
         "../shared/data/openmoji"
     ),
 ) -> None:
     """Train the partition model (region boundaries + flat colors) on degraded drawings."""
-    from pipeline.train.partition import TrainConfig, train
+    from pipeline.train import partition as trainer
 
-    cfg = TrainConfig(
-        data=str(data),
-        out=str(out),
-        max_steps=max_steps,
-        max_minutes=max_minutes,
-        loss_threshold=loss_threshold,
-        batch=batch,
-        characters=characters,
-        threads=threads,
-        device=device,
-        seed=seed,
-    )
-    train(cfg, log=typer.echo)
+    budget = {"steps": steps, "stop_loss": stop_loss, "stop_window": stop_window, "max_minutes": max_minutes}
+    cfg = trainer.TrainConfig(
+        out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device,
+        characters=characters, data=str(data),
+    )  # fmt: skip
+    _train_with_progress("partition", trainer.train, cfg)
 
 
 @train_app.command("parts")
 def parts(
-    out: Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, final parts.safetensors")],
-    steps: Annotated[int, typer.Option(help="step budget")] = 2000,
-    max_minutes: Annotated[float, typer.Option(help="wall-clock budget of the training loop")] = 55.0,
-    batch: Annotated[int, typer.Option(help="drawings per step")] = 10,
+    out: Out = Path("runs/parts"),
+    steps: Steps = 2000,
+    stop_loss: StopLoss = 0.0,
+    stop_window: StopWindow = 200,
+    max_minutes: MaxMinutes = 55.0,
+    batch: Batch = 10,
+    seed: Seed = 5,
+    threads: Threads = 1,
+    device: Device = "cpu",
     characters: Annotated[int, typer.Option(help="generated characters in the training pool")] = 2000,
-    seed: Annotated[int, typer.Option(help="seed for data and weights")] = 5,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch")] = 1,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "cpu",
 ) -> None:
-    """Train the part segmentation model on generated characters (fixed seed, step and time budget)."""
-    from pipeline.train.parts_train import PartsTrainConfig, train_parts
+    """Train the part segmentation model on generated characters."""
+    from pipeline.train import parts as trainer
 
-    cfg = PartsTrainConfig(
-        out=str(out),
-        steps=steps,
-        max_minutes=max_minutes,
-        batch=batch,
-        characters=characters,
-        seed=seed,
-        threads=threads,
-        device=device,
+    budget = {"steps": steps, "stop_loss": stop_loss, "stop_window": stop_window, "max_minutes": max_minutes}
+    cfg = trainer.TrainConfig(
+        out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device, characters=characters
     )
-    _train_with_progress("parts", train_parts, cfg, steps=steps)
+    _train_with_progress("parts", trainer.train, cfg)
 
 
-def _train_with_progress(name: str, train, cfg, *, steps: int) -> None:
+def _train_with_progress(name: str, train, cfg) -> None:
     """Run a training function with a rich progress bar and print its one-line summary."""
     columns = (
         TextColumn(name),
@@ -128,7 +122,7 @@ def _train_with_progress(name: str, train, cfg, *, steps: int) -> None:
         TimeRemainingColumn(),
     )
     with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("train", total=steps)
+        task = bar.add_task("train", total=cfg.steps)
         result = train(
             cfg, log=bar.console.print, progress=lambda step, total: bar.update(task, completed=step)
         )

@@ -5,17 +5,18 @@ Data: the `train` split of ../shared/data/openmoji (never `test`) plus procedura
 highlights, gradients, texture, noise, blur, JPEG), cropped, flipped and channel-permuted. Targets: the
 boundary map (line pixels plus a 2 px band where two flat colors meet) and the flat color of every non-line
 pixel. Loss (`PartitionNet.forward`): L1 + MSE on boundary probabilities and on flat colors, plus a
-class-balanced BCE on boundaries. The loop reads like nanoGPT's train.py: config, seed, data, model,
-optimizer, one `while` with an eval every N steps and a one-line log, stopping at the loss threshold or
-the step budget (or the time budget). This is the one part of `pipeline` that reads files.
+class-balanced BCE on boundaries. The shared loop (loop.py) runs it: stop rule, checkpoints, resume and the
+log; the final weights, with the model card in their metadata, are `partition.safetensors` in the run
+folder. Training reads files (the data set) and writes them (the run folder); the rest of `pipeline` does
+neither.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -25,33 +26,32 @@ import torch
 from pipeline.images import decode_label_map
 from pipeline.models.partition import PartitionConfig, PartitionNet, save
 from pipeline.regions import assign_line_pixels
+from pipeline.train import loop
 from pipeline.train.degrade import degrade
+from pipeline.train.loop import TrainResult
 from pipeline.train.schedule import warmup_cosine
 
-__all__ = ["TrainConfig", "Sample", "boundary_target", "load_openmoji", "make_batch", "train"]
+__all__ = ["TrainConfig", "TrainResult", "Sample", "boundary_target", "load_openmoji", "make_batch", "train"]
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(loop.LoopConfig):
     """Everything a run depends on; stored in the model card."""
 
     data: str = "../shared/data/openmoji"
-    out: str = "pipeline/models/weights/partition.safetensors"
+    out: str = "runs/partition"
     model: PartitionConfig = field(default_factory=PartitionConfig)
     seed: int = 6
     crop: int = 128
     batch: int = 12
-    lr: float = 3e-3
-    max_steps: int = 4000
+    steps: int = 4000
     max_minutes: float = 40.0
-    loss_threshold: float = 0.15  # eval loss (clean + degraded val drawings) to stop at
-    eval_every: int = 100
+    warmup: int = 100
     val_count: int = 48  # train-split drawings held out for the eval loss (never the test split)
     characters: int = 400  # procedural characters rendered once at start
     character_share: float = 0.3
     clean_share: float = 0.15
     scale_range: tuple[float, float] = (0.8, 1.6)
-    threads: int = 1
     device: str = "cpu"
 
 
@@ -149,14 +149,14 @@ def make_batch(
 
 
 def _lr(step: int, cfg: TrainConfig, *, minutes: float) -> float:
-    """Linear warm-up for 100 steps, then cosine decay to 5% over the step or time budget, whichever
-    runs out first (on a shared CPU the time budget usually does)."""
-    progress = max(step / cfg.max_steps, minutes / cfg.max_minutes)
-    return warmup_cosine(step, lr=cfg.lr, warmup=100, progress=progress, floor=0.05)
+    """Linear warm-up, then cosine decay to 5% over the step or time budget, whichever runs out first
+    (on a shared CPU the time budget usually does)."""
+    progress = max(step / cfg.steps, minutes / cfg.max_minutes)
+    return warmup_cosine(step, lr=cfg.lr, warmup=cfg.warmup, progress=progress, floor=0.05)
 
 
 @torch.no_grad()
-def _eval_loss(model: PartitionNet, batches: list[tuple[torch.Tensor, ...]], device: str) -> float:
+def _eval_loss(model: PartitionNet, batches: list[tuple[torch.Tensor, ...]], device: torch.device) -> float:
     model.eval()
     total = 0.0
     for x, b, f, v in batches:
@@ -166,11 +166,14 @@ def _eval_loss(model: PartitionNet, batches: list[tuple[torch.Tensor, ...]], dev
     return total / len(batches)
 
 
-def train(cfg: TrainConfig, *, log=print) -> dict:
-    """Train, save the weights with a model card, and return the card."""
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+def train(
+    cfg: TrainConfig,
+    *,
+    log: Callable[[str], None] = print,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainResult:
+    """Train (or resume) into cfg.out; the weights, with a model card, are out/partition.safetensors."""
+    device, rng = loop.start(cfg)
     t_start = time.perf_counter()
     samples = load_openmoji(Path(cfg.data), split="train")
     order = rng.permutation(len(samples))
@@ -183,56 +186,42 @@ def train(cfg: TrainConfig, *, log=print) -> dict:
         f"data: {len(pool)} train drawings, {len(val)} val, {len(extra)} characters "
         f"({time.perf_counter() - t_start:.0f} s)"
     )
-    model = PartitionNet(cfg.model).to(cfg.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    use_amp = cfg.device.startswith("cuda")
+    model = PartitionNet(cfg.model).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler(enabled=use_amp)
-    step, val_loss, train_loss, history = 0, float("inf"), float("nan"), []
     t_loop = time.perf_counter()
-    stop = "step budget"
-    while step < cfg.max_steps:
-        for group in opt.param_groups:
-            group["lr"] = _lr(step, cfg, minutes=(time.perf_counter() - t_loop) / 60)
-        t0 = time.perf_counter()
-        x, b, f, v = (t.to(cfg.device) for t in make_batch(pool, extra, cfg=cfg, rng=rng))
+
+    def train_step(step: int) -> tuple[float, dict[str, float]]:
+        x, b, f, v = (t.to(device) for t in make_batch(pool, extra, cfg=cfg, rng=rng))
         with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp):
             _, loss = model(x, boundary=b, flat=f, valid=v)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
-        value = float(loss.detach())
-        train_loss = value if math.isnan(train_loss) else 0.9 * train_loss + 0.1 * value
-        step += 1
-        if step % cfg.eval_every == 0 or step == cfg.max_steps:
-            val_loss = _eval_loss(model, val_batches, cfg.device)
-            history.append({"step": step, "train": round(train_loss, 4), "val": round(val_loss, 4)})
-            ms = (time.perf_counter() - t0) * 1000
-            log(f"step {step} | train {train_loss:.4f} | val {val_loss:.4f} | {ms:.0f} ms")
-            if val_loss < cfg.loss_threshold:
-                stop = "loss threshold"
-                break
-        if (time.perf_counter() - t_loop) / 60 > cfg.max_minutes:
-            val_loss = _eval_loss(model, val_batches, cfg.device)
-            history.append({"step": step, "train": round(train_loss, 4), "val": round(val_loss, 4)})
-            stop = "time budget"
-            break
-    minutes = (time.perf_counter() - t_start) / 60
-    card = {
-        "model": "partition",
-        "data": f"openmoji train split ({len(pool)} drawings, {len(val)} held out for val) + "
-        f"{len(extra)} procedural characters; degradations from pipeline/train/degrade.py",
-        "steps": step,
-        "stopped_by": stop,
-        "final_train_loss": round(train_loss, 4),
-        "final_val_loss": round(val_loss, 4),
-        "minutes": round(minutes, 1),
-        "history": history,
-        "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"},
-        "params": sum(p.numel() for p in model.parameters()),
-    }
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save(model.cpu(), out, card=card)
-    log(f"saved {out} after {step} steps ({stop}), val {val_loss:.4f}, {minutes:.1f} min")
-    return card
+        return float(loss.detach()), {}
+
+    def save_net(path: Path, notes: dict[str, str]) -> None:
+        card = {
+            "model": "partition",
+            "data": f"openmoji train split ({len(pool)} drawings, {len(val)} held out for val) + "
+            f"{len(extra)} procedural characters; degradations from pipeline/train/degrade.py",
+            "params": sum(p.numel() for p in model.parameters()),
+            **notes,
+        }
+        save(model, path, card=card)
+
+    result = loop.run(
+        cfg,
+        net=model,
+        optimizer=opt,
+        rng=rng,
+        train_step=train_step,
+        evaluate=lambda: _eval_loss(model, val_batches, device),
+        lr_at=lambda step: _lr(step, cfg, minutes=(time.perf_counter() - t_loop) / 60),
+        save_net=save_net,
+        log=log,
+        progress=progress,
+    )
+    return loop.finish(result, cfg, weights=Path(cfg.out) / "partition.safetensors", save_net=save_net)

@@ -13,8 +13,9 @@ from pipeline.models.parts import (
     PartsConfig,
     region_parts,
 )
+from pipeline.train import parts as parts_training
 from pipeline.train.characters import PARTS, make_character
-from pipeline.train.parts_train import PartsTrainConfig, part_iou, train_parts
+from pipeline.train.parts import part_iou
 
 shipped = pytest.mark.skipif(not SHIPPED_PARTS.exists(), reason="parts weights not shipped yet")
 
@@ -71,7 +72,7 @@ def test_part_iou_counts() -> None:
 
 
 def test_training_runs_and_writes_loadable_weights(tmp_path) -> None:
-    cfg = PartsTrainConfig(
+    cfg = parts_training.TrainConfig(
         out=str(tmp_path),
         steps=2,
         batch=2,
@@ -80,7 +81,7 @@ def test_training_runs_and_writes_loadable_weights(tmp_path) -> None:
         log_every=1,
         model=PartsConfig(widths=(8, 16), model_size=64),
     )
-    result = train_parts(cfg, log=lambda _: None)
+    result = parts_training.train(cfg, log=lambda _: None)
     assert result.steps == 2 and np.isfinite(result.train_loss)
     model = parts_model.load(result.weights, device="cpu")
     assert model.part_map(make_character(seed=1, size=64).drawing).shape == (64, 64)

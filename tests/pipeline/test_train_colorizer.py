@@ -8,8 +8,8 @@ import torch
 
 from pipeline.models import colorizer as colorizer_model
 from pipeline.models.colorizer import ColorizerConfig, ColorizerNet
+from pipeline.train.colorizer import TrainConfig, colorizer_loss, train
 from pipeline.train.colorizer_data import generated_examples, make_batch
-from pipeline.train.colorizer_train import TrainConfig, colorizer_loss, train_colorizer
 from pipeline.train.losses import StyleLoss
 
 SMALL = ColorizerConfig(widths=(8, 16, 32), patch=2, model_size=64)
@@ -57,9 +57,9 @@ def test_training_run_checkpoints_resumes_and_writes_loadable_weights(tmp_path):
         model=SMALL,
         warmup=1,
     )
-    first = train_colorizer(cfg, log=lambda _: None)
+    first = train(cfg, log=lambda _: None)
     assert first.steps == 2 and first.stopped == "budget"
-    resumed = train_colorizer(TrainConfig(**{**cfg.__dict__, "steps": 3}), log=lambda _: None)
+    resumed = train(TrainConfig(**{**cfg.__dict__, "steps": 3}), log=lambda _: None)
     assert resumed.steps == 3
     steps = [json.loads(line)["step"] for line in (tmp_path / "losses.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]

@@ -3,17 +3,16 @@
 Data: a pool of generated characters (seeds `seed * 100003 + i`), kept as line ink and part labels;
 each step draws a batch, applies a seeded random affine (scale 0.7-1.1, shift, small rotation, flip) and
 trains weighted cross-entropy (class weights 1/sqrt(frequency), so small parts such as eyes count).
-Stops at the step budget or the wall-clock budget. The output folder gets `checkpoint.safetensors`
-(every `checkpoint_every` steps), `losses.jsonl`, `parts.safetensors` and `summary.json`.
-`part_iou` is the held-out measure the model card and `bench/prompts.py` report.
+The shared loop (loop.py) runs it: stop rule, checkpoints, resume, log; the final weights are
+`parts.safetensors` in the run folder. `part_iou` is the held-out measure the model card and
+`bench/prompts.py` report.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -23,7 +22,6 @@ import torch.nn.functional as F
 
 from pipeline.models import parts as parts_model
 from pipeline.models.colorizer import ink_of
-from pipeline.models.common import resolve_device
 from pipeline.models.parts import (
     PART_NAMES,
     PartsConfig,
@@ -31,46 +29,31 @@ from pipeline.models.parts import (
     PartsNet,
     encode_parts_input,
 )
+from pipeline.train import loop
 from pipeline.train.characters import PARTS, make_character
+from pipeline.train.loop import TrainResult
 from pipeline.train.schedule import warmup_cosine
 
-__all__ = ["PartsTrainConfig", "PartsTrainResult", "make_pool", "part_iou", "train_parts", "HELD_OUT_SEED"]
+__all__ = ["TrainConfig", "TrainResult", "make_pool", "part_iou", "train", "held_out_iou", "HELD_OUT_SEED"]
 
 HELD_OUT_SEED = 424242  # bench / model card characters: seeds 424242 * 100003 + i, never trained on
 assert tuple(PARTS) == PART_NAMES
 
 
 @dataclass(frozen=True)
-class PartsTrainConfig:
+class TrainConfig(loop.LoopConfig):
     """Everything a run depends on; stored in the weights' metadata and summary.json."""
 
-    out: str
+    out: str = "runs/parts"
     steps: int = 2000
     max_minutes: float = 55.0
     batch: int = 10
-    lr: float = 3e-3
-    warmup: int = 50
-    weight_decay: float = 1e-4
     seed: int = 5
     characters: int = 2000
     size: int = 256
-    log_every: int = 25
     checkpoint_every: int = 250
-    threads: int = 1
     device: str = "cpu"
     model: PartsConfig = field(default_factory=PartsConfig)
-
-
-@dataclass
-class PartsTrainResult:
-    """What a finished run reports."""
-
-    steps: int
-    seconds: float
-    stopped: str  # "budget" (steps) or "time"
-    train_loss: float
-    val_loss: float
-    weights: str
 
 
 def make_pool(*, seed: int, count: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -114,25 +97,20 @@ def part_iou(pred: np.ndarray, truth: np.ndarray, *, parts: int = len(PART_NAMES
     return np.stack([inter, union], 1)
 
 
-def _lr(cfg: PartsTrainConfig, step: int) -> float:
+def _lr(cfg: TrainConfig, step: int) -> float:
     """Linear warmup, then cosine decay to 5% of lr at the step budget."""
     progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return warmup_cosine(step, lr=cfg.lr, warmup=cfg.warmup, progress=progress, floor=0.05)
 
 
-def train_parts(
-    cfg: PartsTrainConfig,
+def train(
+    cfg: TrainConfig,
     *,
     log: Callable[[str], None] = print,
     progress: Callable[[int, int], None] | None = None,
-) -> PartsTrainResult:
-    """Train into cfg.out; returns the final figures (the weights are out/parts.safetensors)."""
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device = resolve_device(cfg.device)
-    rng = np.random.default_rng(cfg.seed)
+) -> TrainResult:
+    """Train (or resume) into cfg.out; returns the final figures (the weights are out/parts.safetensors)."""
+    device, rng = loop.start(cfg)
     t_start = time.perf_counter()
     inks, parts = make_pool(seed=cfg.seed, count=cfg.characters, size=cfg.size)
     val_inks, val_parts = make_pool(seed=cfg.seed + 7919, count=24, size=cfg.size)
@@ -140,10 +118,18 @@ def train_parts(
     freq = np.bincount(parts.ravel(), minlength=len(PART_NAMES)).astype(np.float64) + 1
     weight = torch.tensor(np.clip(np.sqrt(freq.max() / freq), 1, 20), dtype=torch.float32, device=device)
     net = PartsNet(cfg.model).to(device)
-    log(f"model: {sum(p.numel() for p in net.parameters()):,} parameters on {device}")
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     val_rng = np.random.default_rng(cfg.seed + 1)
     val_batches = [_batch(val_rng, val_inks, val_parts, 8, augment=False) for _ in range(3)]
+
+    def train_step(step: int) -> tuple[float, dict[str, float]]:
+        x, y = _batch(rng, inks, parts, cfg.batch)
+        loss = F.cross_entropy(net(x.to(device)), y.to(device), weight=weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        return loss.item(), {}
 
     @torch.no_grad()
     def evaluate() -> float:
@@ -154,64 +140,22 @@ def train_parts(
         net.train()
         return total / len(val_batches)
 
-    logfile = (out / "losses.jsonl").open("a")
-    step, ema, val_loss, stopped = 0, None, float("nan"), "budget"
-    t_loop, t_last = time.perf_counter(), time.perf_counter()
-    net.train()
-    while step < cfg.steps:
-        if (time.perf_counter() - t_loop) / 60 > cfg.max_minutes:
-            stopped = "time"
-            log(f"stopping: wall-clock budget of {cfg.max_minutes} min reached")
-            break
-        for group in opt.param_groups:
-            group["lr"] = _lr(cfg, step)
-        x, y = _batch(rng, inks, parts, cfg.batch)
-        loss = F.cross_entropy(net(x.to(device)), y.to(device), weight=weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        step += 1
-        value = loss.item()
-        ema = value if ema is None else 0.95 * ema + 0.05 * value
-        if progress is not None:
-            progress(step, cfg.steps)
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            if step % (cfg.log_every * 4) == 0 or step == cfg.steps:
-                val_loss = evaluate()
-            elapsed = time.perf_counter() - t_loop
-            rec = {
-                "step": step,
-                "loss": value,
-                "ema": ema,
-                "val": val_loss,
-                "lr": _lr(cfg, step),
-                "elapsed": elapsed,
-            }
-            logfile.write(json.dumps(rec) + "\n")
-            logfile.flush()
-            ms = (time.perf_counter() - t_last) / cfg.log_every * 1000
-            t_last = time.perf_counter()
-            log(f"step {step} | train {ema:.4f} | val {val_loss:.4f} | {ms:.0f} ms/step")
-        if step % cfg.checkpoint_every == 0:
-            parts_model.save(net, out / "checkpoint.safetensors", extra={"step": str(step)})
-    logfile.close()
-    val_loss = evaluate()
-    seconds = time.perf_counter() - t_start
-    weights = out / "parts.safetensors"
-    extra = {
-        "steps": str(step),
-        "seconds": f"{seconds:.0f}",
-        "train_loss": f"{ema or 0:.5f}",
-        "val_loss": f"{val_loss:.5f}",
-        "stopped": stopped,
-        "train_config": json.dumps(asdict(cfg)),
-    }
-    parts_model.save(net, weights, extra=extra)
-    parts_model.save(net, out / "checkpoint.safetensors", extra={"step": str(step)})
-    result = PartsTrainResult(step, seconds, stopped, float(ema or 0), val_loss, str(weights))
-    (out / "summary.json").write_text(json.dumps(asdict(result), indent=2))
-    return result
+    def save_net(path: Path, notes: dict[str, str]) -> None:
+        parts_model.save(net, path, extra=notes)
+
+    result = loop.run(
+        cfg,
+        net=net,
+        optimizer=opt,
+        rng=rng,
+        train_step=train_step,
+        evaluate=evaluate,
+        lr_at=lambda step: _lr(cfg, step),
+        save_net=save_net,
+        log=log,
+        progress=progress,
+    )
+    return loop.finish(result, cfg, weights=Path(cfg.out) / "parts.safetensors", save_net=save_net)
 
 
 def held_out_iou(model: PartsModel, *, count: int = 200, size: int = 256) -> dict[str, float]:
@@ -223,6 +167,3 @@ def held_out_iou(model: PartsModel, *, count: int = 200, size: int = 256) -> dic
     iou = {name: float(total[k, 0] / max(1, total[k, 1])) for k, name in enumerate(PART_NAMES)}
     iou["mean"] = float(np.mean([iou[n] for n in PART_NAMES]))
     return iou
-
-
-__all__ += ["held_out_iou"]
