@@ -3,8 +3,8 @@
 Prints jobs/s, job latency percentiles, worker memory at start and end, and the final counts of jobs,
 revisions and assets against what was submitted (they must be equal).
 
-    python -m bench.soak --jobs 5000          # the full soak
-    python -m bench.soak --jobs 300           # a quick one
+    python bench/soak.py --jobs 5000          # the full soak
+    python bench/soak.py --jobs 300           # a quick one
 """
 
 from __future__ import annotations
@@ -20,8 +20,17 @@ from pathlib import Path
 import boto3
 import sqlalchemy as sa
 
-from bench.openmoji import write_manifest
-from bench.real_services import DATA, POSTGRES_URL, REDIS_URL, new_bucket, real_services, service_env
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.openmoji import write_manifest  # noqa: E402
+from bench.real_services import (  # noqa: E402
+    DATA,
+    POSTGRES_URL,
+    REDIS_URL,
+    new_bucket,
+    real_services,
+    service_env,
+)
 
 __all__ = ["main"]
 
