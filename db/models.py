@@ -39,12 +39,12 @@ __all__ = [
     "ApiToken",
 ]
 
-JOB_KINDS = ("colorize", "blockify", "recolor")
+JOB_KINDS = ("colorize", "blockify", "recolor", "parts")
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE_JOB_STATES = ("queued", "running")
 FINAL_JOB_STATES = ("done", "failed", "cancelled")
 PROMPT_KINDS = ("none", "points", "image", "palette", "reference", "target", "mixed")
-REVISION_KINDS = JOB_KINDS
+REVISION_KINDS = ("colorize", "blockify", "recolor")
 REVIEW_STATUSES = ("pending_review", "approved", "changes_requested")
 REVIEW_VERDICTS = ("approved", "changes_requested")  # a review with verdict None is a comment
 ASSET_ROLES = ("colored", "flats", "lines", "regions", "result")

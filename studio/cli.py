@@ -295,27 +295,23 @@ def parts(
         "tint-out/parts"
     ),
 ) -> None:
-    """Which part (hair, skin, eyes, top…) each region is predicted as: why a palette color went where."""
+    """Which part (hair, skin, eyes, top…) each region is predicted as: why a palette color went where.
+
+    Runs as a `parts` job, one per drawing's content: the same file again reads the finished job's result."""
     from rich.table import Table
 
-    from pipeline.images import decode_image, encode_png
-    from pipeline.models import parts as parts_model
-    from pipeline.part_maps import part_table, render_part_map
-    from pipeline.prompts import drawing_regions
+    from workers.submit import submit_parts
 
     if not line.is_file():
         raise BadInput(f"line drawing {str(line)!r} does not exist.")
-    settings = context().settings
-    drawing = decode_image(line.read_bytes(), name=line.name, max_pixels=settings.max_pixels)
-    regions = drawing_regions(drawing, gap_px=settings.gap_px, min_area=settings.min_area)
-    part_map = parts_model.load(None, device=settings.device).part_map(drawing)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "parts.png").write_bytes(encode_png(render_part_map(part_map, regions=regions)))
-    (out / "parts_pixels.png").write_bytes(encode_png(render_part_map(part_map)))
-    rows = part_table(regions, part_map)
-    runner.write_json(out / "parts.json", {"parts": rows})
+    ctx = context()
+    job_id = submit_parts(ctx, image=line.read_bytes(), name=line.name)
+    (job,) = runner.wait_jobs(ctx, [job_id], label=f"segmenting {line.name}")
+    runner.raise_if_failed(job, what=f"parts of {line.name!r}")
+    names = {"parts": "parts.png", "parts_pixels": "parts_pixels.png", "parts_json": "parts.json"}
+    runner.write_assets(ctx, job.result["assets"], out, names)
     table = Table("part", "regions", "pixels")
-    for row in rows:
+    for row in job.result["parts"]:
         table.add_row(row["part"], ", ".join(map(str, row["regions"])), str(row["pixels"]))
     console.print(table)
     console.print(f"part map → {out}/parts.png")

@@ -2,9 +2,10 @@
 part, the color each drawing got in its latest colorize or recolor revision, with the drawings whose part
 came out differently from the rest of that character's drawings flagged.
 
-The drawings and revisions come from `db.queries`, the revision's flats and region map and the line
-drawing from storage, the part map from the process's parts model (loaded once); the arithmetic is
-`pipeline.report`'s. `report_json`, `report_csv`, `report_table` and `summary_lines` present a report.
+The drawings and revisions come from `db.queries`, the revision's flats and region map from storage, each
+line drawing's part map from a `parts` job (one per drawing's content, made when missing and reused after);
+the arithmetic is `pipeline.report`'s. `report_json`, `report_csv`, `report_table` and `summary_lines`
+present a report.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from rich.table import Table
 
 from db import queries
-from pipeline.errors import NotFound
+from pipeline.errors import NotFound, TintError
 from pipeline.hints import format_color
 from pipeline.images import decode_image, decode_label_map
 from pipeline.report import DEFAULT_THRESHOLD, ConsistencyRow, DrawingColors, check_consistency, part_colors
@@ -65,11 +66,21 @@ class BatchReport:
         return [row for row in self.rows if row.flagged]
 
 
-def _part_map(ctx: Context, line_sha: str, *, name: str) -> np.ndarray:
-    from workers import models
+def _part_maps(ctx: Context, lines: dict[str, str]) -> dict[str, np.ndarray]:
+    """line sha -> part map, from the drawings' `parts` jobs (queued when missing, then followed)."""
+    from workers.runs import see_jobs_through
+    from workers.submit import submit_parts
 
-    drawing = decode_image(ctx.storage.get(line_sha), name=name, max_pixels=ctx.settings.max_pixels)
-    return models.parts().part_map(drawing)
+    job_ids = {sha: submit_parts(ctx, line_sha=sha, name=name) for sha, name in lines.items()}
+    jobs = see_jobs_through(ctx, list(job_ids.values()), timeout_s=ctx.settings.result_timeout_s)
+    maps = {}
+    for (sha, name), job in zip(lines.items(), jobs, strict=True):
+        if job.state != "done":
+            raise TintError(f"the part map of {name!r} could not be made (job {job.id}): {job.error}")
+        maps[sha] = decode_label_map(
+            ctx.storage.get(job.result["assets"]["part_map"]), name=f"parts of {name}"
+        )
+    return maps
 
 
 @dataclass(frozen=True)
@@ -118,11 +129,11 @@ def _colored_drawings(ctx: Context, report: BatchReport) -> list[_Colored]:
 def batch_report(ctx: Context, batch_id: int, *, threshold: float = DEFAULT_THRESHOLD) -> BatchReport:
     """The report of batch `batch_id`; NotFound when there is no such batch."""
     report = BatchReport(batch_id=batch_id, batch="", threshold=threshold)
-    part_maps: dict[str, np.ndarray] = {}  # the same line drawing twice in a batch is segmented once
+    colored = _colored_drawings(ctx, report)
+    # the same line drawing twice in a batch is segmented once
+    part_maps = _part_maps(ctx, {item.line_sha: item.name for item in colored})
     colors = []
-    for item in _colored_drawings(ctx, report):
-        if item.line_sha not in part_maps:
-            part_maps[item.line_sha] = _part_map(ctx, item.line_sha, name=item.name)
+    for item in colored:
         what = f"revision {item.revision_id}"
         flats = decode_image(
             ctx.storage.get(item.flats_sha), name=f"flats of {what}", max_pixels=ctx.settings.max_pixels

@@ -21,6 +21,7 @@ TASK_QUEUES = {
     "tint.colorize": GPU_QUEUE,
     "tint.blockify": GPU_QUEUE,
     "tint.recolor": GPU_QUEUE,
+    "tint.parts": GPU_QUEUE,
 }
 
 

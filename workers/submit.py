@@ -29,6 +29,7 @@ __all__ = [
     "submit_colorize",
     "submit_blockify",
     "submit_recolor",
+    "submit_parts",
     "enqueue",
     "reconcile",
     "wait_for_job",
@@ -270,6 +271,31 @@ def submit_recolor(
         session.flush()
         job_id = job.id
     enqueue(ctx, [(job_id, "recolor")])
+    return job_id
+
+
+def submit_parts(
+    ctx: Context, *, image: bytes | None = None, name: str = "", line_sha: str | None = None
+) -> int:
+    """Queue the part segmentation of a line drawing (its bytes, or an asset already stored); returns the
+    job id. One job per drawing's content: asking again returns the same job, and one that failed is
+    queued again."""
+    with session_scope(ctx) as session:
+        if line_sha is None:
+            line_sha = _put_asset(ctx, session, image, media_type=_media_type(image))
+        job = job_queries.create_job(
+            session,
+            kind="parts",
+            params={"line_sha": line_sha, "name": name},
+            idempotency_key=f"parts:{line_sha}",
+            deadline_s=ctx.settings.job_deadline_s,
+        )
+        again = job.state in ("failed", "cancelled")
+        if again:
+            job_queries.requeue_job(session, job.id, deadline_s=ctx.settings.job_deadline_s)
+        job_id, queued = job.id, again or job.attempts == 0
+    if queued:
+        enqueue(ctx, [(job_id, "parts")])
     return job_id
 
 

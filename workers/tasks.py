@@ -23,11 +23,22 @@ import workers.metrics  # noqa: F401  (Prometheus metrics from task signals)
 from pipeline.errors import BadInput, Transient
 from pipeline.hints import parse_color
 from pipeline.images import decode_image, decode_label_map
+from pipeline.part_maps import part_table, render_part_map
 from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
 
-__all__ = ["colorize", "blockify", "recolor", "reconcile", "execute", "run_here", "backoff_s", "BODIES"]
+__all__ = [
+    "colorize",
+    "blockify",
+    "recolor",
+    "parts",
+    "reconcile",
+    "execute",
+    "run_here",
+    "backoff_s",
+    "BODIES",
+]
 
 log = logging.getLogger("tint.tasks")
 MIN_SIDE = 8
@@ -312,10 +323,39 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision, new_prompt=new_prompt)
 
 
+def run_parts(ctx: Context, job: jobs.JobInputs) -> None:
+    """Segment a line drawing into parts: the part map (8-bit part indices), pictures of it by pixel and
+    by region, and the table of which regions are which part."""
+    timings: dict[str, float] = {}
+    name = job.params.get("name") or "line drawing"
+    drawing = _read_drawing(ctx, job.params["line_sha"], name=name, timings=timings)
+    found = pipeline.find_lines_and_regions(
+        drawing, gap_px=ctx.settings.gap_px, min_area=ctx.settings.min_area, timings=timings
+    )
+    model = models.parts()
+    part_map = _timed(timings, "parts", model.part_map, drawing)
+    arrays = {
+        "part_map": part_map,
+        "parts": render_part_map(part_map, regions=found.regions),
+        "parts_pixels": render_part_map(part_map),
+    }
+    stored = jobs.store_arrays(ctx, arrays, timings=timings)
+    rows = part_table(found.regions, part_map)
+    jobs.store_json(ctx, stored, "parts_json", json.dumps({"parts": rows}, sort_keys=True).encode())
+    summary = {
+        "timings": timings,
+        "parts": rows,
+        "assets": stored.shas,
+        "model_versions": {"parts": model.version},
+    }
+    jobs.finish(ctx, job.id, stored=stored, result=summary)
+
+
 BODIES: dict[str, Callable[[Context, jobs.JobInputs], None]] = {
     "colorize": run_colorize,
     "blockify": run_blockify,
     "recolor": run_recolor,
+    "parts": run_parts,
 }
 
 
@@ -334,6 +374,12 @@ def blockify(self, job_id: int) -> None:
 @app.task(name="tint.recolor", bind=True)
 def recolor(self, job_id: int) -> None:
     """Make a recolored revision from a revision and block edits."""
+    _run(self, job_id)
+
+
+@app.task(name="tint.parts", bind=True)
+def parts(self, job_id: int) -> None:
+    """Segment one line drawing into parts."""
     _run(self, job_id)
 
 

@@ -163,3 +163,16 @@ def test_rerun_of_a_revision_written_by_another_png_encoder_reports_the_same_pix
     ctx.engine.dispose()
     assert run.returncode == 0, run.stdout + run.stderr
     assert "same pixels" in run.stdout and "colored" in run.stdout
+
+
+def test_parts_writes_the_part_pictures_and_table(colorized, tmp_path):
+    home, _, _, line = colorized
+    run = tint("parts", str(line), "-o", str(tmp_path / "parts"), home=home)
+    assert run.returncode == 0, run.stderr
+    rows = json.loads((tmp_path / "parts" / "parts.json").read_text())["parts"]
+    assert rows and all({"part", "regions", "pixels"} <= set(r) for r in rows)
+    assert Image.open(tmp_path / "parts" / "parts.png").size == Image.open(line).size
+    again = tint("parts", str(line), "-o", str(tmp_path / "again"), home=home)  # the same job, read back
+    assert again.returncode == 0 and (tmp_path / "again" / "parts.json").read_text() == json.dumps(
+        {"parts": rows}, sort_keys=True
+    )
