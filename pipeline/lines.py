@@ -18,6 +18,7 @@ __all__ = ["Lines", "as_rgba", "extract_lines", "over_white", "paper_color"]
 _CORE_WINDOW = 5  # neighbourhood (px) in which a line's core ink is looked up
 _MIN_CORE_INK = 48  # 0..255; cores fainter than this are paper texture or JPEG noise, not lines
 _NOISE_SIGMAS = 6.0  # auto floor: paper noise level times this
+_LIGHT = 96  # 0..255: a border whose brightest channel is under this is ink, not paper
 
 
 @dataclass
@@ -50,12 +51,38 @@ def _histogram_quantile(values: np.ndarray, q: float) -> int:
     return int(np.searchsorted(np.cumsum(counts), q * values.size, side="left"))
 
 
-def paper_color(rgb: np.ndarray) -> tuple[int, int, int]:
-    """The paper color of an opaque drawing: the per-channel median of a subsample (most pixels are paper)."""
-    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65536)))
-    sample = rgb[::step, ::step]
-    r, g, b = (_histogram_quantile(sample[..., c], 0.5) for c in range(3))
+def _median_color(pixels: np.ndarray) -> tuple[int, int, int]:
+    """Per-channel median of (N, 3|4) uint8 pixels."""
+    r, g, b = (_histogram_quantile(pixels[:, c], 0.5) for c in range(3))
     return r, g, b
+
+
+def paper_color(rgb: np.ndarray) -> tuple[int, int, int]:
+    """The paper color of an opaque drawing (H, W, 3|4): the median of its border, where paper shows even
+    when solid ink (a mass of black hair) covers most of the picture; when the border is dark (the drawing
+    runs off the page, or a frame), the median of the largest light connected area. Never the median of
+    the whole picture, which solid ink can turn black."""
+    height, width = rgb.shape[:2]
+    band = max(1, min(height, width) // 64)
+    border = np.concatenate(
+        [
+            rgb[:band].reshape(-1, rgb.shape[2]),
+            rgb[-band:].reshape(-1, rgb.shape[2]),
+            rgb[:, :band].reshape(-1, rgb.shape[2]),
+            rgb[:, -band:].reshape(-1, rgb.shape[2]),
+        ]
+    )
+    paper = _median_color(border)
+    if max(paper) >= _LIGHT:
+        return paper
+    step = max(1, int(np.sqrt(height * width / 65536)))
+    sample = np.ascontiguousarray(rgb[::step, ::step, :3])
+    light = (sample.max(axis=2) >= _LIGHT).view(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=4)
+    if count < 2:  # nothing light at all: the border's color is the best guess
+        return paper
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return _median_color(sample[labels == largest])
 
 
 def _ink_opaque(image: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:

@@ -3,8 +3,9 @@
 import cv2
 import numpy as np
 
-from pipeline import decode_image, extract_lines
+from pipeline import colorize, decode_image, extract_lines, hints_from_json
 from pipeline.images import encode_png
+from pipeline.lines import paper_color
 
 
 def ring(size: int = 64, *, color=(0, 0, 0), thickness: int = 3) -> np.ndarray:
@@ -77,3 +78,53 @@ def test_opaque_drawing_with_transparent_margin_is_composited_over_white():
     assert not lines.mask[:, :8].any()
     n, _ = cv2.connectedComponents((~lines.mask).view(np.uint8), connectivity=4)
     assert n - 1 == 2
+
+
+def _solid_ink_drawing(size: int = 160) -> np.ndarray:
+    """A white page with a white margin; solid black hair covers most of it, around an outlined face."""
+    page = np.full((size, size, 3), 255, np.uint8)
+    cv2.rectangle(page, (6, 6), (size - 7, size - 7), (0, 0, 0), -1)  # ~85% of the picture is solid ink
+    cv2.circle(page, (size // 2, size // 2 + 10), size // 5, (255, 255, 255), -1)  # the face, paper inside
+    return page
+
+
+def test_paper_is_found_when_solid_ink_covers_most_of_the_picture():
+    page = _solid_ink_drawing()
+    assert np.median(page) == 0  # the whole picture's median would call the ink paper
+    assert paper_color(page) == (255, 255, 255)
+    lines = extract_lines(page)
+    assert lines.mask[20, 20] and lines.mask[80, 30]  # the solid ink is ink
+    assert not lines.mask[90, 80]  # the face is paper
+
+
+def test_solid_ink_stays_black_divides_regions_and_is_never_a_region_to_color():
+    page = _solid_ink_drawing()
+    hints = hints_from_json({"points": [{"x": 80, "y": 90, "color": "#f2c9a5"}]}, width=160, height=160)
+    result = colorize(page, hints)
+    assert result.regions[20, 20] == 0 and result.regions[80, 30] == 0  # ink, not a region
+    assert result.colored[90, 80].tolist() == [0xF2, 0xC9, 0xA5]  # the face takes its hint
+    assert result.colored[20, 20].tolist() == [0, 0, 0] and result.colored[80, 30].tolist() == [0, 0, 0]
+    assert result.regions[2, 2] != result.regions[90, 80]  # the margin and the face are two regions
+    assert result.lines[20, 20, 3] == 255
+
+
+def test_a_dark_frame_around_the_page_is_not_the_paper():
+    page = np.full((128, 128, 3), 255, np.uint8)
+    cv2.rectangle(page, (0, 0), (127, 127), (0, 0, 0), 8)  # a thick black frame at the border
+    cv2.circle(page, (64, 64), 30, (0, 0, 0), 2)
+    assert paper_color(page) == (255, 255, 255)
+
+
+def test_colored_paper_is_the_paper():
+    page = np.full((128, 128, 3), (236, 224, 200), np.uint8)
+    cv2.circle(page, (64, 64), 30, (20, 20, 20), 2)
+    assert paper_color(page) == (236, 224, 200)
+    assert extract_lines(page).mask[64, 34] and not extract_lines(page).mask[64, 64]
+
+
+def test_lines_on_transparency_with_solid_ink():
+    rgba = np.zeros((128, 128, 4), np.uint8)
+    cv2.rectangle(rgba, (4, 4), (123, 123), (0, 0, 0, 255), -1)  # solid ink over most of a transparent page
+    cv2.circle(rgba, (64, 70), 25, (0, 0, 0, 0), -1)  # a transparent (paper) face inside it
+    lines = extract_lines(rgba)
+    assert lines.mask[10, 10] and not lines.mask[70, 64] and not lines.mask[1, 1]
