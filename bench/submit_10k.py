@@ -28,14 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from real_services import (  # noqa: E402
-    DATA,
-    POSTGRES_URL,
-    REDIS_URL,
-    new_bucket,
-    real_services,
-    service_env,
-)
+import real_services as rs  # noqa: E402
 
 from bench.openmoji import write_manifest  # noqa: E402
 
@@ -117,8 +110,8 @@ def _timed_cli(*args: str, env: dict[str, str]) -> tuple[float, subprocess.Compl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawings", type=int, default=10_000, help="drawings in the manifest (10000)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL)
-    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--postgres-url", default=rs.POSTGRES_URL)
+    parser.add_argument("--redis-url", default=rs.REDIS_URL)
     args = parser.parse_args()
 
     import redis
@@ -132,12 +125,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tint-submit-") as tmp:
         tmp_path = Path(tmp)
         t0 = time.perf_counter()
-        manifest = write_manifest(DATA, tmp_path / "season", split="test", count=args.drawings, name="season")
+        manifest = write_manifest(
+            rs.DATA, tmp_path / "season", split="test", count=args.drawings, name="season"
+        )
         print(f"manifest of {args.drawings} drawings written in {time.perf_counter() - t0:.1f} s", flush=True)
-        with real_services(
+        with rs.real_services(
             postgres_url=args.postgres_url, redis_url=args.redis_url, home=tmp_path
         ) as services:
-            bucket = new_bucket(services)
+            bucket = rs.new_bucket(services)
             settings = Settings(
                 home=tmp_path,
                 database_url=services.database_url,
@@ -156,7 +151,7 @@ def main() -> None:
                 )
             waiting = redis.Redis.from_url(services.broker_url).llen(GPU_QUEUE)
 
-            env = service_env(services, bucket=bucket)
+            env = rs.service_env(services, bucket=bucket)
             cold_status, done = _timed_cli("status", str(batch_id), env=env)
             if done.returncode != 0:
                 print(f"warning: `tint status {batch_id}` failed: {done.stderr.strip()}")

@@ -41,17 +41,11 @@ def _run(cfg: loop.LoopConfig, losses=None):
             {k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(path), metadata=notes
         )
 
-    result = loop.run(
-        cfg,
-        net=net,
-        optimizer=opt,
-        rng=rng,
-        train_step=train_step,
-        evaluate=lambda: float((net.w.detach() - 3.0).pow(2).sum()),
-        lr_at=lambda step: 0.1,
-        save_net=save_net,
-        log=lambda _: None,
-    )
+    def evaluate() -> float:
+        return float((net.w.detach() - 3.0).pow(2).sum())
+
+    hooks = {"train_step": train_step, "evaluate": evaluate, "lr_at": lambda step: 0.1, "save_net": save_net}
+    result = loop.run(cfg, net=net, optimizer=opt, rng=rng, log=lambda _: None, **hooks)
     return loop.finish(result, cfg, weights=Path(cfg.out) / "tiny.safetensors", save_net=save_net), drawn
 
 
