@@ -259,7 +259,7 @@ def run_workers(
 ) -> dict:
     """A batch through `count` `tint worker` processes (each with `--batch`), started and beating before
     it is submitted."""
-    from db import job_queries
+    from db import worker_queries
     from workers.submit import submit_manifest
 
     bucket = new_bucket(services)
@@ -267,11 +267,11 @@ def run_workers(
     procs = _start_workers(services, bucket, count, probes, logs, batch=batch)
     try:
         with ctx.sessions() as session:
-            known = {w.name for w in job_queries.live_workers(session, within_s=3600)}
+            known = {w.name for w in worker_queries.live_workers(session, within_s=3600)}
 
         def ready() -> bool:
             with ctx.sessions() as session:
-                return len({w.name for w in job_queries.live_workers(session)} - known) >= count
+                return len({w.name for w in worker_queries.live_workers(session)} - known) >= count
 
         _wait(ready, timeout_s=180, what=f"{count} workers did not start (see {logs})")
         pool = [proc.pid for proc, _ in procs]
@@ -292,8 +292,8 @@ def run_workers(
             proc.wait(30)
             out.close()
         with ctx.sessions() as session, session.begin():
-            for worker in job_queries.live_workers(session, within_s=3600):
-                job_queries.forget_worker(session, name=worker.name)
+            for worker in worker_queries.live_workers(session, within_s=3600):
+                worker_queries.forget_worker(session, name=worker.name)
         services.flush_broker()
     return {
         "rows": _job_rows(ctx, batch_id),

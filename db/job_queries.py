@@ -1,4 +1,5 @@
-"""The job lifecycle on the database: create, claim, finish, fail, requeue, cancel; worker heartbeats.
+"""The job lifecycle on the database: create, claim, finish, fail, requeue, cancel (heartbeats are in
+db/worker_queries.py).
 
 Each function takes a `session` and never commits: the caller owns the transaction, so a revision and its
 job's `done` land in one commit. State changes that can race between workers (claim, finish, requeue) are
@@ -26,7 +27,6 @@ from db.models import (
     Job,
     Prompt,
     Revision,
-    WorkerHeartbeat,
     utcnow,
 )
 from db.queries import check_choice, dialect_insert
@@ -43,9 +43,6 @@ __all__ = [
     "requeue_job",
     "cancel_job",
     "stranded_jobs",
-    "touch_worker",
-    "forget_worker",
-    "live_workers",
     "job_states",
     "REVISION_FIELDS",
 ]
@@ -374,33 +371,6 @@ def stranded_jobs(session: Session, *, now: datetime | None = None) -> list[Job]
     """Jobs queued or running past their deadline: lost by the broker or by a dead worker."""
     now = now or utcnow()
     stmt = sa.select(Job).where(Job.state.in_(ACTIVE_JOB_STATES), Job.deadline_at < now).order_by(Job.id)
-    return list(session.scalars(stmt))
-
-
-# --- workers --------------------------------------------------------------------------------------
-
-
-def touch_worker(session: Session, *, name: str, queues: str) -> None:
-    """Record that worker `name` (serving `queues`, comma-separated) is alive now."""
-    now = utcnow()
-    stmt = dialect_insert(session, WorkerHeartbeat).values(name=name, queues=queues, last_seen=now)
-    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"queues": queues, "last_seen": now})
-    session.execute(stmt)
-
-
-def forget_worker(session: Session, *, name: str) -> None:
-    """Remove worker `name`'s heartbeat (a clean shutdown), so it no longer counts as live."""
-    session.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
-
-
-def live_workers(
-    session: Session, *, within_s: float = 15, queue: str | None = None
-) -> list[WorkerHeartbeat]:
-    """Workers seen in the last `within_s` seconds, by name; with `queue`, only those consuming it."""
-    since = utcnow() - timedelta(seconds=within_s)
-    stmt = sa.select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen >= since).order_by(WorkerHeartbeat.name)
-    if queue is not None:
-        stmt = stmt.where(("," + WorkerHeartbeat.queues + ",").like(f"%,{queue},%"))
     return list(session.scalars(stmt))
 
 

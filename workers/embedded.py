@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from celery import signals
 
-from db import job_queries
+from db import worker_queries
 from workers.celery_app import CPU_QUEUE, GPU_QUEUE, app
 from workers.context import after_fork, get_context
 from workers.jobs import session_scope
@@ -47,7 +47,7 @@ class Heartbeat(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 with session_scope(ctx) as session:
-                    job_queries.touch_worker(session, name=self.worker_name, queues=self.queues)
+                    worker_queries.touch_worker(session, name=self.worker_name, queues=self.queues)
                 if self.reconcile and time.monotonic() - last_reconcile >= ctx.settings.reconcile_every_s:
                     last_reconcile = time.monotonic()
                     reconcile(ctx)
@@ -59,7 +59,7 @@ class Heartbeat(threading.Thread):
         """Stop beating and remove this worker's row so file commands stop counting on it."""
         self._stop_event.set()
         with contextlib.suppress(Exception), session_scope(get_context()) as session:
-            job_queries.forget_worker(session, name=self.worker_name)
+            worker_queries.forget_worker(session, name=self.worker_name)
 
 
 _beats: dict[str, Heartbeat] = {}
@@ -91,7 +91,7 @@ def _stop_heartbeat(sender=None, **_: object) -> None:
 def worker_is_running() -> bool:
     """True when some worker has beaten recently (so a file command need not start its own)."""
     with session_scope(get_context()) as session:
-        return bool(job_queries.live_workers(session, within_s=LIVE_WITHIN_S))
+        return bool(worker_queries.live_workers(session, within_s=LIVE_WITHIN_S))
 
 
 @contextlib.contextmanager

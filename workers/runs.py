@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from db import job_queries
+from db import job_queries, worker_queries
 from db.models import FINAL_JOB_STATES, Job, utcnow
 from pipeline.errors import TintError
 from workers.celery_app import TASK_QUEUES
@@ -68,7 +68,7 @@ def _next_to_run(ctx: Context, job_ids: list[int], *, worker: str) -> tuple[list
     now = utcnow()
     with session_scope(ctx) as session:
         rows = job_queries.job_states(session, job_ids)
-        live = {w.name: w.queues for w in job_queries.live_workers(session, within_s=LIVE_WITHIN_S)}
+        live = {w.name: w.queues for w in worker_queries.live_workers(session, within_s=LIVE_WITHIN_S)}
         final = [r.id for r in rows if r.state in FINAL_JOB_STATES]
         for row in rows:
             queue = TASK_QUEUES.get(f"tint.{row.kind}", "cpu")

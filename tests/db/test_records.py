@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db import job_queries, queries
+from db import job_queries, queries, worker_queries
 from db.models import Drawing, Revision, WorkerHeartbeat
 
 
@@ -214,11 +214,11 @@ def test_review_unknown_verdict_raises(session: Session) -> None:
 
 def test_touch_worker_upserts_and_live_workers_sees_it(session: Session) -> None:
     with session.begin():
-        job_queries.touch_worker(session, name="celery@gpu-1", queues="gpu")
-        job_queries.touch_worker(session, name="celery@gpu-1", queues="gpu,cpu")
-        job_queries.touch_worker(session, name="celery@gpu-2", queues="gpu")
+        worker_queries.touch_worker(session, name="celery@gpu-1", queues="gpu")
+        worker_queries.touch_worker(session, name="celery@gpu-1", queues="gpu,cpu")
+        worker_queries.touch_worker(session, name="celery@gpu-2", queues="gpu")
     assert session.scalar(sa.select(sa.func.count()).select_from(WorkerHeartbeat)) == 2
-    live = job_queries.live_workers(session)
+    live = worker_queries.live_workers(session)
     assert [(w.name, w.queues) for w in live] == [("celery@gpu-1", "gpu,cpu"), ("celery@gpu-2", "gpu")]
     assert live[0].last_seen.tzinfo == UTC
 
@@ -228,9 +228,9 @@ def test_live_workers_skips_stale_heartbeats(session: Session) -> None:
         session.add(
             WorkerHeartbeat(name="old", queues="gpu", last_seen=datetime.now(UTC) - timedelta(seconds=60))
         )
-        job_queries.touch_worker(session, name="new", queues="gpu")
-    assert [w.name for w in job_queries.live_workers(session)] == ["new"]
-    assert [w.name for w in job_queries.live_workers(session, within_s=120)] == ["new", "old"]
+        worker_queries.touch_worker(session, name="new", queues="gpu")
+    assert [w.name for w in worker_queries.live_workers(session)] == ["new"]
+    assert [w.name for w in worker_queries.live_workers(session, within_s=120)] == ["new", "old"]
 
 
 def test_timestamps_in_other_zones_stored_as_utc(session: Session) -> None:
@@ -240,14 +240,14 @@ def test_timestamps_in_other_zones_stored_as_utc(session: Session) -> None:
     session.expunge_all()
     loaded = session.get(WorkerHeartbeat, "tokyo")
     assert loaded.last_seen == tokyo and loaded.last_seen.tzinfo == UTC
-    assert [w.name for w in job_queries.live_workers(session)] == ["tokyo"]
+    assert [w.name for w in worker_queries.live_workers(session)] == ["tokyo"]
 
 
 def test_forget_worker_removes_heartbeat(session: Session) -> None:
     with session.begin():
-        job_queries.touch_worker(session, name="a", queues="gpu")
-        job_queries.touch_worker(session, name="b", queues="gpu")
+        worker_queries.touch_worker(session, name="a", queues="gpu")
+        worker_queries.touch_worker(session, name="b", queues="gpu")
     with session.begin():
-        job_queries.forget_worker(session, name="a")
-        job_queries.forget_worker(session, name="never-seen")
-    assert [w.name for w in job_queries.live_workers(session)] == ["b"]
+        worker_queries.forget_worker(session, name="a")
+        worker_queries.forget_worker(session, name="never-seen")
+    assert [w.name for w in worker_queries.live_workers(session)] == ["b"]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from db import job_queries
+from db import worker_queries
 from db.models import Job, Revision, utcnow
 from tests.workers.specs import drawing_spec
 from workers import runs
@@ -41,7 +41,7 @@ def test_a_queued_job_whose_message_was_lost_is_taken_over_despite_a_live_worker
     job_id = submit_colorize(embedded, drawing_spec(data_dir))
     _drop_messages(embedded)
     with session_scope(embedded) as session:  # a worker that beats but will never see the message
-        job_queries.touch_worker(session, name="idle@elsewhere", queues="cpu,gpu")
+        worker_queries.touch_worker(session, name="idle@elsewhere", queues="cpu,gpu")
     seen = []
     (job,) = runs.see_jobs_through(embedded, [job_id], timeout_s=60, on_final=seen.append)
     assert job.state == "done" and job.worker.startswith("cli@")
@@ -54,7 +54,7 @@ def test_a_job_held_by_a_dead_worker_is_requeued_and_run_once(embedded, data_dir
     _drop_messages(embedded)
     long_ago = utcnow() - timedelta(seconds=runs.LIVE_WITHIN_S * 3)
     with session_scope(embedded) as session:
-        job_queries.touch_worker(session, name="gone@host", queues="cpu,gpu")
+        worker_queries.touch_worker(session, name="gone@host", queues="cpu,gpu")
         session.execute(
             sa.update(Job)
             .where(Job.id == job_id)
@@ -69,7 +69,7 @@ def test_a_job_held_by_a_dead_worker_is_requeued_and_run_once(embedded, data_dir
 def test_a_job_running_under_a_live_worker_is_left_to_it(embedded, data_dir):
     job_id = submit_colorize(embedded, drawing_spec(data_dir))
     with session_scope(embedded) as session:
-        job_queries.touch_worker(session, name="busy@host", queues="cpu,gpu")
+        worker_queries.touch_worker(session, name="busy@host", queues="cpu,gpu")
         session.execute(
             sa.update(Job)
             .where(Job.id == job_id)
