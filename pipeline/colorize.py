@@ -28,7 +28,14 @@ from pipeline.proof import measure_adherence
 from pipeline.regions import assign_line_pixels, find_regions
 from pipeline.styles import STYLES
 
-__all__ = ["ColorizeResult", "Found", "find_lines_and_regions", "colorize", "composite"]
+__all__ = [
+    "ColorizeResult",
+    "Found",
+    "find_lines_and_regions",
+    "outside_regions",
+    "colorize",
+    "composite",
+]
 
 UnhintedFill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
 # (drawing, regions, region_colors, hinted) -> (H, W, 3) uint8 shaded fills
@@ -49,6 +56,31 @@ class ColorizeResult:
     conflicts: list[dict] = field(default_factory=list)
     proof: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    outside: frozenset[int] = frozenset()  # the regions that are the paper around the drawing
+
+    def flats_rgba(self) -> np.ndarray:
+        """(H, W, 4) uint8: the flats, transparent on the paper around the drawing (where it is still paper
+        white; a hint of another color makes it opaque), so they stack under the lines in a paint program.
+        A recolor, which hints every region with its old color, keeps the same transparency."""
+        alpha = np.full(self.regions.shape, 255, np.uint8)
+        clear = [rid for rid in self.outside if self.region_colors.get(rid) == WHITE]
+        if clear:
+            alpha[np.isin(assign_line_pixels(self.regions), clear)] = 0
+        return np.dstack([self.flats, alpha])
+
+
+OUTSIDE_SHARE = 0.05  # a region holding at least this share of the border's free pixels is outside
+
+
+def outside_regions(regions: np.ndarray) -> frozenset[int]:
+    """The regions that are the paper around the drawing: those that hold a good share (OUTSIDE_SHARE)
+    of the free pixels on the image's border. A character region the border merely grazes is not one."""
+    border = np.concatenate([regions[0], regions[-1], regions[1:-1, 0], regions[1:-1, -1]])
+    border = border[border > 0]
+    if border.size == 0:
+        return frozenset()
+    ids, counts = np.unique(border, return_counts=True)
+    return frozenset(int(i) for i, c in zip(ids, counts, strict=True) if c >= OUTSIDE_SHARE * border.size)
 
 
 def composite(*, flats: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -168,10 +200,11 @@ def colorize(
         hinted, conflicts = resolve_hints(owner=owner, hints=hints, depth=depth)
     count = int(regions.max(initial=0))
     region_colors: dict[int, Color] = {rid: WHITE for rid in range(1, count + 1)}
+    outside = outside_regions(regions)
     if fill_unhinted is not None and len(hinted) < count:  # the model decides only what no hint does
         modelled = fill_unhinted(rgba, regions, dict(hinted))
-        for rid, rgb in modelled.items():
-            if rid in region_colors and rid not in hinted:
+        for rid, rgb in modelled.items():  # the paper around the drawing stays paper unless hinted
+            if rid in region_colors and rid not in hinted and rid not in outside:
                 region_colors[int(rid)] = tuple(int(v) for v in rgb)
     region_colors.update(hinted)
     flats = paint_flats(owner=owner, region_colors=region_colors)
@@ -202,4 +235,5 @@ def colorize(
         conflicts=conflicts,
         proof=proof,
         timings=timings,
+        outside=outside,
     )

@@ -150,7 +150,7 @@ def _store_result(
     """Write a colorize result's four images; bytes already stored (a parent's) are not written again."""
     arrays = {
         "colored": result.colored,
-        "flats": result.flats,
+        "flats": result.flats_rgba(),
         "lines": result.lines,
         "regions": _region_map(result.regions),
     }

@@ -162,3 +162,22 @@ def test_colored_line_bounds_a_region_and_keeps_its_color():
     assert tuple(result.flats[30, 30]) == (252, 234, 43) and tuple(result.flats[2, 2]) == (255, 255, 255)
     solid = result.lines[..., 3] == 255
     assert solid.any() and (np.abs(result.lines[solid][:, :3].astype(int) - (40, 90, 220)).max() <= 3)
+
+
+def test_the_paper_around_the_drawing_stays_paper_unless_hinted_and_is_transparent_in_flats():
+    drawing = as_drawing(rectangle(blank(64), x0=8, y0=8, x1=56, y1=56))
+
+    def model(image, regions, hinted):  # a model that would paint everything beige
+        return {rid: (230, 210, 180) for rid in range(1, regions.max() + 1)}
+
+    result = colorize(drawing, empty_hints(width=64, height=64), fill_unhinted=model)
+    outside, inside = int(result.regions[2, 2]), int(result.regions[32, 32])
+    assert result.outside == {outside}
+    assert tuple(result.flats[2, 2]) == (255, 255, 255) and tuple(result.flats[32, 32]) == (230, 210, 180)
+    rgba = result.flats_rgba()
+    assert rgba.shape == (64, 64, 4) and rgba[2, 2, 3] == 0 and rgba[32, 32, 3] == 255
+    assert (rgba[..., 3][result.regions == outside] == 0).all()
+    blue = hints_from_json({"points": [{"x": 2, "y": 2, "color": "#3c6fd2"}]}, width=64, height=64)
+    hinted = colorize(drawing, blue, fill_unhinted=model)
+    assert tuple(hinted.flats[2, 2]) == (0x3C, 0x6F, 0xD2) and hinted.flats_rgba()[2, 2, 3] == 255
+    assert inside not in hinted.outside
