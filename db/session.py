@@ -130,12 +130,16 @@ def _migration_lock(url: str) -> Iterator[None]:
         engine.dispose()
 
 
+def _alembic_upgrade(url: str) -> None:
+    from alembic import command  # imported here: most commands never migrate
+
+    command.upgrade(alembic_config(url), "head")
+
+
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema (alembic upgrade head), under the migration lock."""
-    from alembic import command
-
     with _migration_lock(url):
-        command.upgrade(alembic_config(url), "head")
+        _alembic_upgrade(url)
 
 
 def ensure_schema(url: str, *, engine: Engine | None = None) -> bool:
@@ -146,9 +150,7 @@ def ensure_schema(url: str, *, engine: Engine | None = None) -> bool:
     with _migration_lock(url):
         if schema_current(engine):  # another process migrated while this one waited for the lock
             return False
-        from alembic import command
-
-        command.upgrade(alembic_config(url), "head")
+        _alembic_upgrade(url)
     return True
 
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from db.models import WorkerHeartbeat, utcnow
 from db.queries import dialect_insert
 
-__all__ = ["touch_worker", "forget_worker", "live_workers"]
+__all__ = ["LIVE_WITHIN_S", "touch_worker", "forget_worker", "live_workers"]
+
+LIVE_WITHIN_S = 15.0  # a worker not seen for this long is presumed dead (it beats every 5 s)
 
 
 def touch_worker(session: Session, *, name: str, queues: str) -> None:
@@ -27,7 +29,7 @@ def forget_worker(session: Session, *, name: str) -> None:
     session.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
 
 
-def live_workers(session: Session, *, within_s: float = 15) -> list[WorkerHeartbeat]:
+def live_workers(session: Session, *, within_s: float = LIVE_WITHIN_S) -> list[WorkerHeartbeat]:
     """Workers seen in the last `within_s` seconds, by name."""
     since = utcnow() - timedelta(seconds=within_s)
     stmt = sa.select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen >= since).order_by(WorkerHeartbeat.name)

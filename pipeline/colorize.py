@@ -1,7 +1,8 @@
 """colorize: line drawing + hints -> colored image, flats, lines layer, region map and its own proof.
 
-Stages (each timed): lines (extract_lines), regions (find_regions + line pixels given to regions),
-fill (hints resolved per region, unhinted regions white or from `fill_unhinted`), proof (adherence).
+Stages (each timed): lines (extract_lines), regions (find_regions; both skipped when the caller passes
+them found), fill (line pixels given to regions, hints resolved per region, unhinted regions white or from
+`fill_unhinted`), proof (adherence).
 Lines are composited only over line pixels (region 0), so every region pixel of `colored` is exactly
 its flat color: hinted regions are exact and blockify/recolor can read colors back without drift.
 With style="shaded", `colored` instead lays the lines over the model's shaded fills (`shade_fills`),
@@ -57,15 +58,15 @@ class ColorizeResult:
     proof: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     outside: frozenset[int] = frozenset()  # the regions that are the paper around the drawing
+    paper: np.ndarray | None = None  # (H, W) bool: flats pixels of outside regions that are still white
 
     def flats_rgba(self) -> np.ndarray:
         """(H, W, 4) uint8: the flats, transparent on the paper around the drawing (where it is still paper
         white; a hint of another color makes it opaque), so they stack under the lines in a paint program.
         A recolor, which hints every region with its old color, keeps the same transparency."""
         alpha = np.full(self.regions.shape, 255, np.uint8)
-        clear = [rid for rid in self.outside if self.region_colors.get(rid) == WHITE]
-        if clear:
-            alpha[np.isin(assign_line_pixels(self.regions), clear)] = 0
+        if self.paper is not None:
+            alpha[self.paper] = 0
         return np.dstack([self.flats, alpha])
 
 
@@ -184,16 +185,15 @@ def colorize(
             f"hints are {hints.mask.shape[1]}x{hints.mask.shape[0]} but the drawing is {width}x{height}; "
             "make hints for this drawing's size."
         )
-    t0 = time.perf_counter()
-    given = found is not None
-    ink = found.lines if found is not None else extract_lines(rgba, line_threshold=line_threshold)
-    t1 = time.perf_counter()
-    found_regions = (
-        found.regions if found is not None else find_regions(ink.mask, gap_px=gap_px, min_area=min_area)
-    )
-    regions = found_regions if regions is None else _refinement(regions, found=found_regions)
-    owner = assign_line_pixels(regions)
+    timings: dict[str, float] = {}
+    if found is None:
+        found = find_lines_and_regions(
+            rgba, gap_px=gap_px, min_area=min_area, line_threshold=line_threshold, timings=timings
+        )
     t2 = time.perf_counter()
+    ink = found.lines
+    regions = found.regions if regions is None else _refinement(regions, found=found.regions)
+    owner = assign_line_pixels(regions)
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)
     if conflicts:  # break ties by how deep inside the region each hint lies
         depth = inner_distance(regions, valid=regions > 0)
@@ -208,6 +208,8 @@ def colorize(
                 region_colors[int(rid)] = tuple(int(v) for v in rgb)
     region_colors.update(hinted)
     flats = paint_flats(owner=owner, region_colors=region_colors)
+    still_paper = [rid for rid in outside if region_colors[rid] == WHITE]
+    paper = np.isin(owner, still_paper) if still_paper else None
     # the line layer covers line pixels only, so region pixels of `colored` stay exactly their flat color
     alpha = cv2.bitwise_and(ink.alpha, 255, mask=(regions == 0).view(np.uint8))
     rgb = cv2.bitwise_and(ink.rgb, ink.rgb, mask=(alpha > 0).view(np.uint8))
@@ -223,7 +225,6 @@ def colorize(
     else:
         proof = measure_adherence(colored, regions=regions, hinted=hinted)
     t4 = time.perf_counter()
-    timings = {"lines": (t1 - t0) * 1000, "regions": (t2 - t1) * 1000} if not given else {}
     timings.update({"fill": (t3 - t2) * 1000, "proof": (t4 - t3) * 1000})
     return ColorizeResult(
         colored=colored,
@@ -236,4 +237,5 @@ def colorize(
         proof=proof,
         timings=timings,
         outside=outside,
+        paper=paper,
     )

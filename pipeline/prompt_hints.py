@@ -50,6 +50,8 @@ def _by_precedence(layers: list[Hints], *, regions: np.ndarray) -> Hints:
     height, width = regions.shape
     if not layers:
         return empty_hints(width=width, height=height)
+    if len(layers) == 1:  # the usual prompt: one form, nothing to rank
+        return layers[0]
     owner = assign_line_pixels(regions)
     claimed = np.zeros(int(owner.max(initial=0)) + 1, bool)
     rgb = np.zeros((height, width, 3), np.uint8)

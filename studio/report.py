@@ -18,10 +18,11 @@ import numpy as np
 from rich.table import Table
 
 from db import queries
-from pipeline.errors import NotFound, TintError
+from pipeline.errors import NotFound
 from pipeline.hints import format_color
 from pipeline.images import decode_image, decode_label_map
 from pipeline.report import DEFAULT_THRESHOLD, ConsistencyRow, DrawingColors, check_consistency, part_colors
+from studio.runner import raise_if_failed
 from workers.context import Context
 
 __all__ = [
@@ -75,8 +76,7 @@ def _part_maps(ctx: Context, lines: dict[str, str]) -> dict[str, np.ndarray]:
     jobs = see_jobs_through(ctx, list(job_ids.values()), timeout_s=ctx.settings.result_timeout_s)
     maps = {}
     for (sha, name), job in zip(lines.items(), jobs, strict=True):
-        if job.state != "done":
-            raise TintError(f"the part map of {name!r} could not be made (job {job.id}): {job.error}")
+        raise_if_failed(job, what=f"the part map of {name!r}")
         maps[sha] = decode_label_map(
             ctx.storage.get(job.result["assets"]["part_map"]), name=f"parts of {name}"
         )

@@ -26,7 +26,6 @@ __all__ = ["Heartbeat", "in_process_worker", "worker_is_running"]
 
 log = logging.getLogger("tint.worker")
 HEARTBEAT_S = 5.0
-LIVE_WITHIN_S = 15
 
 
 class Heartbeat(threading.Thread):
@@ -91,7 +90,7 @@ def _stop_heartbeat(sender=None, **_: object) -> None:
 def worker_is_running() -> bool:
     """True when some worker has beaten recently (so a file command need not start its own)."""
     with session_scope(get_context()) as session:
-        return bool(worker_queries.live_workers(session, within_s=LIVE_WITHIN_S))
+        return bool(worker_queries.live_workers(session))
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from db import job_queries, worker_queries
 from db.models import FINAL_JOB_STATES, Job, utcnow
+from db.worker_queries import LIVE_WITHIN_S
 from pipeline.errors import TintError
 from workers.celery_app import TASK_QUEUES
 from workers.context import Context
@@ -35,7 +36,6 @@ __all__ = ["see_jobs_through", "TAKE_OVER_S"]
 # (about 0.5 + 1 + 2 s of backoff) before it fails with the cause; `tint retry JOB` brings it back.
 RETRIES_HERE = 3
 TAKE_OVER_S = 2.0
-LIVE_WITHIN_S = 15.0
 POLL_MIN_S, POLL_MAX_S = 0.01, 0.1
 
 
@@ -68,7 +68,7 @@ def _next_to_run(ctx: Context, job_ids: list[int], *, worker: str) -> tuple[list
     now = utcnow()
     with session_scope(ctx) as session:
         rows = job_queries.job_states(session, job_ids)
-        live = {w.name: w.queues for w in worker_queries.live_workers(session, within_s=LIVE_WITHIN_S)}
+        live = {w.name: w.queues for w in worker_queries.live_workers(session)}
         final = [r.id for r in rows if r.state in FINAL_JOB_STATES]
         for row in rows:
             queue = TASK_QUEUES.get(f"tint.{row.kind}", "cpu")

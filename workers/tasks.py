@@ -50,11 +50,12 @@ def backoff_s(retries: int) -> float:
     return min(60.0, 0.5 * 2**retries) * random.uniform(0.5, 1.0)
 
 
-def execute(ctx: Context, job_id: int, *, worker: str, final_attempt: bool) -> None:
+def execute(ctx: Context, job_id: int, *, worker: str, retries: int, max_retries: int) -> None:
     """Claim the job and run its kind's body: the one path every job takes, on a worker or in a command.
 
     Bad input fails the job at once; a bug fails it with its cause; a transient fault is raised for the
-    caller to retry later, or fails the job when `final_attempt`. A job already finished is left alone.
+    caller to retry later, or fails the job once `retries` reached `max_retries`. A job already finished
+    is left alone.
     """
     job = None
     try:
@@ -71,8 +72,8 @@ def execute(ctx: Context, job_id: int, *, worker: str, final_attempt: bool) -> N
         log.info("job %s failed on bad input: %s", job_id, message)
         jobs.fail(ctx, job_id, message)
     except Transient as exc:
-        if final_attempt:
-            jobs.fail(ctx, job_id, f"gave up after {ctx.settings.max_retries} retries: {exc}")
+        if retries >= max_retries:
+            jobs.fail(ctx, job_id, f"gave up after {max_retries} retries: {exc}")
             return
         raise
     except Exception as exc:  # a bug must fail its own job, never the worker or the batch
@@ -86,7 +87,7 @@ def run_here(ctx: Context, job_id: int, *, worker: str, max_retries: int | None 
     max_retries = ctx.settings.max_retries if max_retries is None else max_retries
     for retries in range(max_retries + 1):
         try:
-            execute(ctx, job_id, worker=worker, final_attempt=retries >= max_retries)
+            execute(ctx, job_id, worker=worker, retries=retries, max_retries=max_retries)
             return
         except Transient as exc:
             delay = backoff_s(retries)
@@ -100,7 +101,11 @@ def _run(task, job_id: int) -> None:
     retries, max_retries = task.request.retries, ctx.settings.max_retries
     try:
         execute(
-            ctx, job_id, worker=task.request.hostname or "in-process", final_attempt=retries >= max_retries
+            ctx,
+            job_id,
+            worker=task.request.hostname or "in-process",
+            retries=retries,
+            max_retries=max_retries,
         )
     except Transient as exc:
         countdown = backoff_s(retries)
