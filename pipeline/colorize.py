@@ -23,10 +23,11 @@ from pipeline.blockify import inner_distance
 from pipeline.color import Color
 from pipeline.errors import BadPrompt
 from pipeline.fill import paint_flats, resolve_hints
+from pipeline.gaps import Gap
 from pipeline.hints import Hints
 from pipeline.lines import Lines, as_rgba, extract_lines
 from pipeline.proof import measure_adherence
-from pipeline.regions import assign_line_pixels, find_regions
+from pipeline.regions import assign_line_pixels, find_regions_and_gaps
 from pipeline.styles import STYLES
 
 __all__ = [
@@ -59,6 +60,11 @@ class ColorizeResult:
     timings: dict[str, float] = field(default_factory=dict)
     outside: frozenset[int] = frozenset()  # the regions that are the paper around the drawing
     paper: np.ndarray | None = None  # (H, W) bool: flats pixels of outside regions that are still white
+    gaps: tuple[Gap, ...] = ()  # the gaps in the lines that region finding closed, in reading order
+
+    def gaps_json(self) -> dict:
+        """The closed gaps for result.json: their count and each one's [x, y, length px]."""
+        return {"count": len(self.gaps), "closed": [[g.x, g.y, g.length] for g in self.gaps]}
 
     def flats_rgba(self) -> np.ndarray:
         """(H, W, 4) uint8: the flats, transparent on the paper around the drawing (where it is still paper
@@ -129,10 +135,11 @@ def _refinement(regions: np.ndarray, *, found: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Found:
-    """A drawing's lines and the regions they enclose (H, W) int32, as colorize finds them."""
+    """A drawing's lines, the regions they enclose (H, W) int32 and the gaps closed, as colorize finds."""
 
     lines: Lines
     regions: np.ndarray
+    gaps: tuple[Gap, ...] = ()
 
 
 def find_lines_and_regions(
@@ -148,11 +155,11 @@ def find_lines_and_regions(
     t0 = time.perf_counter()
     lines = extract_lines(as_rgba(drawing), line_threshold=line_threshold)
     t1 = time.perf_counter()
-    regions = find_regions(lines.mask, gap_px=gap_px, min_area=min_area)
+    regions, gaps = find_regions_and_gaps(lines.mask, gap_px=gap_px, min_area=min_area)
     if timings is not None:
         timings["lines"] = round((t1 - t0) * 1000, 2)
         timings["regions"] = round((time.perf_counter() - t1) * 1000, 2)
-    return Found(lines=lines, regions=regions)
+    return Found(lines=lines, regions=regions, gaps=tuple(gaps))
 
 
 def colorize(
@@ -238,4 +245,5 @@ def colorize(
         timings=timings,
         outside=outside,
         paper=paper,
+        gaps=found.gaps,
     )

@@ -6,7 +6,10 @@ Gap closing is a trapped-ball fill done with whole-image morphology instead of a
 3. the seeds grow back into the undilated free space (OpenCV watershed over a flat free space walled by
    lines, i.e. geodesic growth that never crosses a line), so regions keep their full shape;
 4. a connected piece of free space that holds no seed (a thin region closed on every side, e.g. the
-   strip between two close lines) is a region of its own, so thin features without gaps survive.
+   strip between two close lines) is a region of its own, so thin features without gaps survive;
+5. a cut where two grown regions meet is kept only where a line ends and points at it (a gap, or an open
+   stroke that stops short of a line); a cut through a narrow passage between unbroken lines is undone
+   (`pipeline.gaps.keep_gaps`), so passages never split a region.
 Specks under min_area merge into the neighbour they share the longest border with (a speck that touches
 only lines becomes line), and ids are renumbered in reading order (first pixel in a raster scan), so the
 same drawing always gives the same label map.
@@ -17,7 +20,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["find_regions", "merge_specks", "number_in_reading_order", "assign_line_pixels"]
+from pipeline.gaps import Gap, keep_gaps
+
+__all__ = [
+    "find_regions",
+    "find_regions_and_gaps",
+    "merge_specks",
+    "number_in_reading_order",
+    "assign_line_pixels",
+]
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
@@ -136,11 +147,20 @@ def _grow(markers: np.ndarray, *, line: np.ndarray) -> np.ndarray:
 
 def find_regions(line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8) -> np.ndarray:
     """Label map (H, W) int32 of areas enclosed by lines; gaps up to gap_px close so fills don't leak."""
+    return find_regions_and_gaps(line_mask, gap_px=gap_px, min_area=min_area)[0]
+
+
+def find_regions_and_gaps(
+    line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8
+) -> tuple[np.ndarray, list[Gap]]:
+    """find_regions, and the gaps it closed (reading order), so results can show where fills were stopped."""
     line = np.asarray(line_mask, bool)
     if gap_px < 0 or min_area < 0:
         raise ValueError(f"gap_px ({gap_px}) and min_area ({min_area}) must be >= 0.")
     free = (~line).view(np.uint8)
     n_free, free_labels = _components(free)
+    gaps: list[Gap] = []
+    labels = free_labels
     if gap_px > 0 and n_free > 1:
         radius = (gap_px + 1) // 2
         ball = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
@@ -149,21 +169,18 @@ def find_regions(line_mask: np.ndarray, *, gap_px: int = 3, min_area: int = 8) -
         # free components that contain no seed at all are thin regions closed on every side: keep them
         seeded = _seeded_components(free_labels, count=n_free, seeds=seeds)
         seeded[0] = True
-        if n_seeds - 1 == int(seeded[1:].sum()):
-            # every seeded piece of free space holds exactly one seed: no gap was closed, nothing to grow
-            labels = free_labels
-        else:
+        # unless some seeded piece of free space holds two seeds, no cut was made and nothing grows
+        if n_seeds - 1 != int(seeded[1:].sum()):
             markers = seeds
             if not seeded.all():
                 orphan = ~seeded[free_labels]
                 markers[orphan] = free_labels[orphan] + n_seeds
             labels = _grow(markers, line=line)
             labels *= free  # line pixels back to 0
-    else:
-        labels = free_labels
+            labels, gaps = keep_gaps(labels, line=line, gap_px=gap_px)
     if min_area > 1:
         labels = merge_specks(labels, min_area=min_area)
-    return number_in_reading_order(labels)
+    return number_in_reading_order(labels), gaps
 
 
 def assign_line_pixels(regions: np.ndarray) -> np.ndarray:

@@ -166,6 +166,7 @@ def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
     return {
         "timings": timings,
         "region_count": int(result.regions.max(initial=0)),
+        "gaps": result.gaps_json(),
         "proof": result.proof,
         "conflicts": result.conflicts,
         "assets": stored.shas,
@@ -216,7 +217,7 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "assets": stored.shas,
         "inputs": {"line": job.line_sha, "hint_image": job.hint_sha, "prompt_id": job.prompt_id},
         "model_versions": {"colorizer": models.colorizer_version(), "style": style},
-        "proof": result.proof,
+        "proof": {**result.proof, "gaps": result.gaps_json()},
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
     summary = {**_summary(result, stored, timings), **_json_safe(prompt.report)}
@@ -300,7 +301,7 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
     result, edits, target, locality = recolored.result, recolored.edits, recolored.target, recolored.locality
     timings.update(recolored.timings)
     stored = _store_result(ctx, result, timings=timings, stored_already=frozenset(parent.assets.values()))
-    proof = {**result.proof, "locality": locality}
+    proof = {**result.proof, "locality": locality, "gaps": result.gaps_json()}
     edits_json = {str(k): pipeline.format_color(v) for k, v in sorted(edits.items())}
     revision = {
         "drawing_id": drawing_row.id,

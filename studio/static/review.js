@@ -224,6 +224,14 @@ function paint() {
       if (c) { px[4 * i] = c[0]; px[4 * i + 1] = c[1]; px[4 * i + 2] = c[2]; px[4 * i + 3] = c[3]; }
     }
     ctx.putImageData(image, 0, 0);
+    // gaps in the lines that region finding closed: an orange ring each, where a fill was stopped
+    const shown = side === "right" ? state.right : state.left;
+    const gaps = shown ? ((revision(shown).proof || {}).gaps || { closed: [] }).closed : [];
+    ctx.strokeStyle = "rgba(255, 140, 0, 0.9)"; ctx.lineWidth = Math.max(1, W / 256);
+    for (const [x, y, length] of gaps) {
+      ctx.beginPath(); ctx.arc(x + 0.5, y + 0.5, Math.max(4, length + 2), 0, 2 * Math.PI); ctx.stroke();
+    }
+    canvas.dataset.gaps = String(gaps.length);
   }
 }
 
