@@ -1,4 +1,4 @@
-"""Segmentation scores shared by the benches: adjusted Rand index and boundary F1 with a pixel tolerance."""
+"""Segmentation scores shared by the benches: adjusted Rand index, boundary F1 (px tolerance), merges."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from pipeline.blockify import label_edges
 
-__all__ = ["adjusted_rand_index", "boundary_f1"]
+__all__ = ["adjusted_rand_index", "boundary_f1", "merged_regions"]
 
 
 def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
@@ -37,3 +37,19 @@ def boundary_f1(pred: np.ndarray, true: np.ndarray, *, tol: int = 2) -> float:
     precision = float((dt_true[bp] <= tol).mean())
     recall = float((dt_pred[bt] <= tol).mean())
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def merged_regions(pred: np.ndarray, true: np.ndarray, *, min_px: int = 20) -> int:
+    """True regions (of min_px pixels or more) whose majority predicted region is another's majority too.
+
+    pred, true: 1-D int arrays over the same pixels; a region merged into a bigger one counts once."""
+    true, pred = true.astype(np.int64), pred.astype(np.int64)
+    keys, counts = np.unique(true * (int(pred.max(initial=0)) + 1) + pred, return_counts=True)
+    owner_true, owner_pred = np.divmod(keys, int(pred.max(initial=0)) + 1)
+    sizes = np.bincount(true)
+    best: dict[int, tuple[int, int]] = {}
+    for t, p, c in zip(owner_true.tolist(), owner_pred.tolist(), counts.tolist(), strict=True):
+        if sizes[t] >= min_px and (t not in best or c > best[t][1]):
+            best[t] = (p, c)
+    majority = [p for p, _ in best.values()]
+    return len(majority) - len(set(majority))

@@ -19,8 +19,8 @@ import numpy as np
 __all__ = ["Gap", "keep_gaps"]
 
 _MARGIN = 24  # px of line around a cut looked at (plus gap_px)
-_END = 0.7  # end score from which a bank is a line end (a straight wall scores ~0.3, a half-disk ~0.6)
-_REACH = 4.0  # line half-widths around a bank looked at
+_END = 0.75  # end score from which a bank is a line end (a straight wall scores ~0.3, a half-disk ~0.6)
+_REACH = 3.0  # line half-widths around a bank looked at
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
@@ -68,17 +68,27 @@ def _end_score(line: np.ndarray, dist: np.ndarray, bank: np.ndarray, *, along: n
     top, left = max(0, int(cy - radius)), max(0, int(cx - radius))
     bottom, right = min(height, int(cy + radius) + 2), min(width, int(cx + radius) + 2)
     yy, xx = np.mgrid[top:bottom, left:right]
-    dy, dx = yy - cy, xx - cx
-    reach = np.hypot(dy, dx)
+    reach = np.hypot(yy - cy, xx - cx)
     disk = line[top:bottom, left:right] & (reach <= radius)
-    # only the line the bank belongs to, as it runs inside the disk (not another line that comes near)
+    # each line the bank touches, as it runs inside the disk, on its own (two line ends either side of
+    # a gap touch one cut together, and must not cancel out)
     _, parts = cv2.connectedComponents(disk.view(np.uint8), connectivity=8)
-    own = np.unique(parts[bank[top:bottom, left:right] & disk])
-    mine = np.isin(parts, own[own > 0]) & (reach >= 1.0)
-    if not mine.any():
-        return 1.0  # a speck of line: nothing runs past the bank
-    ux, uy = dx[mine] / reach[mine], dy[mine] / reach[mine]
-    return max(float(np.hypot(ux.mean(), uy.mean())), abs(float((uy * along[0] + ux * along[1]).mean())))
+    here = bank[top:bottom, left:right] & disk
+    best = 0.0
+    for part in np.unique(parts[here]):
+        if part == 0:
+            continue
+        by, bx = np.nonzero(here & (parts == part))
+        oy, ox = yy[parts == part] - (top + by.mean()), xx[parts == part] - (left + bx.mean())
+        far = np.hypot(oy, ox)
+        keep = far >= 1.0
+        if not keep.any():
+            best = max(best, 1.0)  # a speck of line: nothing runs past the bank
+            continue
+        uy, ux = oy[keep] / far[keep], ox[keep] / far[keep]
+        one_side = abs(float((uy * along[0] + ux * along[1]).mean()))
+        best = max(best, float(np.hypot(ux.mean(), uy.mean())), one_side)
+    return best
 
 
 def _is_gap(line: np.ndarray, piece: np.ndarray) -> bool:

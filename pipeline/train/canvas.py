@@ -19,7 +19,7 @@ from pipeline.blockify import deepest_points
 from pipeline.color import Color
 from pipeline.regions import merge_specks, number_in_reading_order
 
-__all__ = ["SUPERSAMPLE", "Rendered", "Canvas", "ellipse", "blob", "capsule", "rounded_box"]
+__all__ = ["SUPERSAMPLE", "Rendered", "Canvas", "ellipse", "blob", "capsule", "rounded_box", "region_points"]
 
 SUPERSAMPLE = 4
 
@@ -201,7 +201,7 @@ class Canvas:
         region_colors = {rid: tuple(int(v) for v in colors[shp]) for rid, (shp, _) in best.items()}
         part_lut = np.asarray(self.parts, np.uint8)
         region_parts = {rid: int(part_lut[shp]) for rid, (shp, _) in best.items()}
-        points = _region_points(labels, count=count)
+        points = region_points(labels, count=count)
         return Rendered(
             drawing=drawing,
             flats=flats,
@@ -215,7 +215,7 @@ class Canvas:
         )
 
 
-def _region_points(labels: np.ndarray, *, count: int) -> dict[int, tuple[int, int]]:
+def region_points(labels: np.ndarray, *, count: int) -> dict[int, tuple[int, int]]:
     """Per region the pixel farthest from its boundary (image border counts), as the dataset defines it."""
     padded = np.pad(labels, 1, constant_values=0)
     edge = np.zeros_like(padded, bool)

@@ -8,23 +8,29 @@ framing (full body, bust, head close-up) and line style (width, gaps, colored in
 same seed, so `make_character(seed=s)` is the same character on every machine.
 
 The part labels (`PARTS`) serve the part segmentation model; `colored` (lines over flats) and
-`pipeline.train.shading.cel_shade` serve the partition model.
+`pipeline.train.shading.cel_shade` serve the partition model. `styles` draws the character the hard way
+artists do (`pipeline.train.line_styles`): hair as solid ink, strokes that stop short, pinched passages;
+without it the output is the same as before styles existed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pipeline.color import Color
 from pipeline.part_maps import PART_NAMES
-from pipeline.train.canvas import Canvas, Rendered, blob, capsule, ellipse, rounded_box
+from pipeline.regions import number_in_reading_order
+from pipeline.train.canvas import Canvas, Rendered, blob, capsule, ellipse, region_points, rounded_box
+from pipeline.train.line_styles import ink_regions, pinch_regions, pull_back_ends
 from pipeline.train.palettes import Palette, draw_palette
 
-__all__ = ["PARTS", "Character", "make_character", "make_characters"]
+__all__ = ["PARTS", "STYLES", "Character", "make_character", "make_characters"]
 
 PARTS: tuple[str, ...] = PART_NAMES
 P = {name: i for i, name in enumerate(PARTS)}
 
 Character = Rendered  # what make_character returns; see canvas.Rendered for the fields
+STYLES = ("solid", "open", "pinch")  # hair as solid ink, open strokes, pinched passages
 
 
 class _Frame:
@@ -230,8 +236,44 @@ def _accessories(
                 b.shape(ellipse((side * hw * 0.98, 0.45), (0.08, 0.08), n=16), color, "accessory", width=0.6)
 
 
-def make_character(*, seed: int, size: int = 256) -> Character:
-    """One generated character, (size x size); the same seed always gives the same arrays."""
+def _draw_styles(c: Character, *, styles: tuple[str, ...], ink: Color, seed: int) -> Character:
+    """The character with the given line styles applied to its drawing and, consistently, its truth."""
+    unknown = set(styles) - set(STYLES)
+    if unknown:
+        raise ValueError(f"unknown line styles {sorted(unknown)}; use some of {STYLES}.")
+    rng = np.random.default_rng([seed, 17])  # its own stream: the character itself stays as drawn
+    grey, labels, flats = 255 - c.line_alpha, c.regions, c.flats
+    if "solid" in styles:
+        hair = [rid for rid, part in c.region_parts.items() if part == P["hair"]]
+        grey, labels, flats = ink_regions(grey, labels, flats, ids=hair, ink=ink)
+    if "pinch" in styles:
+        grey, labels, flats = pinch_regions(grey, labels, flats, rng=rng, ink=ink)
+    if "open" in styles:
+        grey = pull_back_ends(grey, rng=rng, labels=labels)
+    regions = number_in_reading_order(labels)
+    old = dict(zip(regions[regions > 0].tolist(), labels[regions > 0].tolist(), strict=True))
+    alpha = (255 - grey).astype(np.uint8)
+    a = alpha[..., None].astype(np.float32) / 255.0
+    ink_rgb = np.asarray(ink, np.float32)
+    drawing_rgb = np.round(255.0 * (1 - a) + ink_rgb * a).astype(np.uint8)
+    return Rendered(
+        drawing=np.dstack([drawing_rgb, np.full(alpha.shape, 255, np.uint8)]),
+        flats=flats,
+        colored=np.round(flats * (1 - a) + ink_rgb * a).astype(np.uint8),
+        line_alpha=alpha,
+        regions=regions,
+        parts=c.parts,
+        region_colors={new: c.region_colors[was] for new, was in sorted(old.items())},
+        region_parts={new: c.region_parts[was] for new, was in sorted(old.items())},
+        points=region_points(regions, count=len(old)),
+    )
+
+
+def make_character(*, seed: int, size: int = 256, styles: tuple[str, ...] = ()) -> Character:
+    """One generated character, (size x size); the same seed always gives the same arrays.
+
+    styles: any of STYLES, drawn over the character with the truth kept consistent; () draws it plain.
+    """
     rng = np.random.default_rng(seed)
     pal = draw_palette(rng)
     b = _Builder(rng, size, pal)
@@ -267,9 +309,12 @@ def make_character(*, seed: int, size: int = 256) -> Character:
             front[: len(front) // 2, 1] -= np.abs(np.sin(np.linspace(0, 6 * np.pi, len(front) // 2))) * 0.35
         b.shape(front, pal.hair, "hair")
     _accessories(b, rng, hw, hh, marks)
-    return b.canvas.finish()
+    character = b.canvas.finish()
+    return _draw_styles(character, styles=styles, ink=pal.line, seed=seed) if styles else character
 
 
-def make_characters(*, seed: int, count: int, size: int = 256) -> list[Character]:
+def make_characters(
+    *, seed: int, count: int, size: int = 256, styles: tuple[str, ...] = ()
+) -> list[Character]:
     """`count` characters with seeds seed * 100003 + i, so two sets never overlap by chance."""
-    return [make_character(seed=seed * 100_003 + i, size=size) for i in range(count)]
+    return [make_character(seed=seed * 100_003 + i, size=size, styles=styles) for i in range(count)]

@@ -68,8 +68,18 @@ def test_a_manifest_palette_through_the_api_colors_the_parts_it_names(api: Api, 
     with api.client("sam") as sam:
         (prompt,) = sam.get(f"/api/drawings/{drawing['id']}/prompts").json()
         flats = _flats(sam, drawing["latest_revision_id"])
+        regions = np.asarray(
+            Image.open(
+                io.BytesIO(sam.get(f"/api/revisions/{drawing['latest_revision_id']}/assets/regions").content)
+            )
+        )
     assert prompt["kind"] == "palette" and prompt["payload"]["palette"] == {"hair": GREEN, "skin": PEACH}
-    assert (flats == (0x2E, 0x7D, 0x32)).all(axis=2).sum() > 500  # the hair regions, ~1900 px
+    for rgb in ((0x2E, 0x7D, 0x32), (0xF2, 0xC9, 0xA5)):  # the parts named: some regions each, whole
+        painted = (flats == rgb).all(axis=2) & (regions > 0)
+        ids = np.unique(regions[painted])
+        assert len(ids) > 0, rgb
+        assert painted[np.isin(regions, ids)].all(), f"regions only partly {rgb}"
+    assert (flats == (0xF2, 0xC9, 0xA5)).all(axis=2).sum() > 3000  # the face and neck, ~6000 px
 
 
 def test_a_reference_picture_through_the_api_gives_the_drawing_its_colors(api: Api, submitted: dict) -> None:
