@@ -268,6 +268,7 @@ def print_table(results: list[dict[str, float]], speed: dict[int, dict[str, tupl
 
 def main() -> None:
     """Run the benchmark and print the table."""
+    global DATA
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--limit", type=int, default=0, help="only the first N drawings of the split (0 = all)"
@@ -287,7 +288,6 @@ def main() -> None:
         "--cv-threads", type=int, default=1, help="OpenCV threads (1, as in one worker process per core)"
     )
     args = parser.parse_args()
-    global DATA
     DATA = args.data.expanduser()
     cv2.setNumThreads(args.cv_threads)
     items = [i for i in json.loads((DATA / "index.json").read_text())["items"] if i["split"] == args.split]
