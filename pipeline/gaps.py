@@ -21,6 +21,8 @@ __all__ = ["Gap", "keep_gaps"]
 _MARGIN = 24  # px of line around a cut looked at (plus gap_px)
 _END = 0.75  # end score from which a bank is a line end (a straight wall scores ~0.3, a half-disk ~0.6)
 _REACH = 3.0  # line half-widths around a bank looked at
+_NEAR = 8  # px around a bank where the line's half-width is read
+_NEARBY = 12  # line-edge pixels near a cut (not touching it) tried as line ends, at most
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
@@ -61,7 +63,8 @@ def _end_score(line: np.ndarray, dist: np.ndarray, bank: np.ndarray, *, along: n
     that stop side by side at it). A wall of a passage, or a wide bulge, runs both ways and scores low."""
     ys, xs = np.nonzero(bank)
     cy, cx = float(ys.mean()), float(xs.mean())
-    near = dist[max(0, int(cy) - 3) : int(cy) + 4, max(0, int(cx) - 3) : int(cx) + 4]
+    # the line's half-width: its deepest pixel near the bank (the bank itself is on the line's edge)
+    near = dist[max(0, int(cy) - _NEAR) : int(cy) + _NEAR + 1, max(0, int(cx) - _NEAR) : int(cx) + _NEAR + 1]
     half = float(near.max()) if near.size else 1.0
     radius = min(_REACH * half + 3.0, _MARGIN - 1.0)
     height, width = line.shape
@@ -91,7 +94,7 @@ def _end_score(line: np.ndarray, dist: np.ndarray, bank: np.ndarray, *, along: n
     return best
 
 
-def _is_gap(line: np.ndarray, piece: np.ndarray) -> bool:
+def _is_gap(line: np.ndarray, piece: np.ndarray, *, gap_px: int) -> bool:
     """Whether the cut `piece` (a crop of the same window as `line`) closes a gap: some line ends at it."""
     touching = cv2.dilate(piece.view(np.uint8), _CROSS).view(bool) & line
     count, banks = cv2.connectedComponents(touching.view(np.uint8), connectivity=8)
@@ -106,7 +109,18 @@ def _is_gap(line: np.ndarray, piece: np.ndarray) -> bool:
         ys, xs = np.nonzero(piece)
         across = np.array([np.ptp(ys), np.ptp(xs)], np.float64) + 1e-6
     along = np.array([across[1], -across[0]]) / np.hypot(*across)  # (dy, dx) of the way through the cut
-    return any(_end_score(line, dist, banks == i, along=along) >= _END for i in range(1, count))
+    if any(_end_score(line, dist, banks == i, along=along) >= _END for i in range(1, count)):
+        return True
+    # a line end next to the cut but not touching it (floods of two seeds can meet a few px off the gap)
+    edge = line & ~cv2.erode(line.view(np.uint8), _CROSS).view(bool) & ~touching
+    reach = cv2.distanceTransform((~piece).view(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(edge & (reach <= gap_px + 1))
+    for i in np.linspace(0, len(ys) - 1, min(len(ys), _NEARBY)).astype(int) if len(ys) else []:
+        spot = np.zeros_like(line)
+        spot[ys[i], xs[i]] = True
+        if _end_score(line, dist, spot, along=along) >= _END:
+            return True
+    return False
 
 
 def keep_gaps(labels: np.ndarray, *, line: np.ndarray, gap_px: int) -> tuple[np.ndarray, list[Gap]]:
@@ -122,7 +136,7 @@ def keep_gaps(labels: np.ndarray, *, line: np.ndarray, gap_px: int) -> tuple[np.
         top, left = max(0, y0 - margin), max(0, x0 - margin)
         bottom, right = min(height, y0 + h + margin), min(width, x0 + w + margin)
         window = pieces[top:bottom, left:right] == pid
-        is_gap[pid] = _is_gap(line[top:bottom, left:right], window)
+        is_gap[pid] = _is_gap(line[top:bottom, left:right], window, gap_px=gap_px)
     # union-find over the regions joined by a passage
     parent = np.arange(int(labels.max()) + 1, dtype=np.int32)
 
