@@ -36,7 +36,10 @@ class Gap:
 
 
 def _cut_pieces(labels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """Cuts between different regions in contact: (count incl. 0, piece map, stats, (K, 3) piece/a/b rows)."""
+    """Cuts between different regions in contact: (count incl. 0, piece map, stats, (K, 3) piece/a/b rows).
+
+    The piece map and stats are of the whole image, but components are labelled only inside the box that
+    holds every cut (cuts are few and small; a 1024 px drawing is not labelled twice)."""
     a, b = labels[:, :-1], labels[:, 1:]
     across = (a != b) & (a > 0) & (b > 0)
     c, d = labels[:-1], labels[1:]
@@ -46,14 +49,30 @@ def _cut_pieces(labels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.nda
     cut[:, 1:] |= across
     cut[:-1] |= down
     cut[1:] |= down
-    count, pieces, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8, ltype=cv2.CV_32S)
-    rows = []
-    for mask, shift in ((across, (0, 1)), (down, (1, 0))):
-        ys, xs = np.nonzero(mask)
-        first, second = labels[ys, xs], labels[ys + shift[0], xs + shift[1]]
-        rows.append(np.stack([pieces[ys, xs], np.minimum(first, second), np.maximum(first, second)], 1))
-    pairs = np.unique(np.concatenate(rows).astype(np.int64), axis=0)
-    return count, pieces, stats, pairs
+    pieces = np.zeros(labels.shape, np.int32)
+    stats = np.zeros((1, 5), np.int32)
+    x0, y0, w, h = cv2.boundingRect(cut)
+    if w == 0:
+        return 1, pieces, stats, np.zeros((0, 3), np.int64)
+    count, box, stats, _ = cv2.connectedComponentsWithStats(
+        cut[y0 : y0 + h, x0 : x0 + w], connectivity=8, ltype=cv2.CV_32S
+    )
+    pieces[y0 : y0 + h, x0 : x0 + w] = box
+    stats[1:, 0] += x0
+    stats[1:, 1] += y0
+    keys = []
+    for mask, (dy, dx) in ((across, (0, 1)), (down, (1, 0))):
+        ys, xs = np.nonzero(mask[y0 : y0 + h, x0 : x0 + w])
+        ys, xs = ys + y0, xs + x0
+        first, second = labels[ys, xs].astype(np.int64), labels[ys + dy, xs + dx].astype(np.int64)
+        keys.append(
+            (pieces[ys, xs].astype(np.int64) << 42)
+            | (np.minimum(first, second) << 21)
+            | np.maximum(first, second)
+        )
+    keys = np.unique(np.concatenate(keys))
+    mask21 = (1 << 21) - 1
+    return count, pieces, stats, np.stack([keys >> 42, (keys >> 21) & mask21, keys & mask21], 1)
 
 
 def _end_score(line: np.ndarray, dist: np.ndarray, bank: np.ndarray, *, along: np.ndarray) -> float:
