@@ -5,9 +5,6 @@ them found), fill (line pixels given to regions, hints resolved per region, unhi
 `fill_unhinted`), proof (adherence).
 Lines are composited only over line pixels (region 0), so every region pixel of `colored` is exactly
 its flat color: hinted regions are exact and blockify/recolor can read colors back without drift.
-With style="shaded", `colored` instead lays the lines over the model's shaded fills (`shade_fills`),
-whose mean over each region is its flat color; `flats` stay flat and exact, and the proof checks them
-plus how far each hinted region's mean in `colored` is from its hint.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ from pipeline.hints import Hints
 from pipeline.lines import Lines, as_rgba, extract_lines
 from pipeline.proof import measure_adherence
 from pipeline.regions import assign_line_pixels, find_regions_and_gaps
-from pipeline.styles import STYLES
 
 __all__ = [
     "ColorizeResult",
@@ -40,8 +36,6 @@ __all__ = [
 ]
 
 UnhintedFill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
-# (drawing, regions, region_colors, hinted) -> (H, W, 3) uint8 shaded fills
-ShadeFill = Callable[[np.ndarray, np.ndarray, dict[int, Color], dict[int, Color]], np.ndarray]
 WHITE: Color = (255, 255, 255)
 
 
@@ -100,21 +94,6 @@ def composite(*, flats: np.ndarray, lines: np.ndarray) -> np.ndarray:
     return cv2.blendLinear(flats, line_rgb, 255.0 - alpha, alpha)
 
 
-def _hint_mean_error(image: np.ndarray, *, regions: np.ndarray, hinted: dict[int, Color]) -> float:
-    """Largest per-channel distance (0..255) between a hinted region's mean color in image and its hint."""
-    if not hinted:
-        return 0.0
-    count = int(regions.max(initial=0))
-    ids = regions.ravel()
-    area = np.maximum(np.bincount(ids, minlength=count + 1), 1)
-    means = np.stack(
-        [np.bincount(ids, weights=image[..., c].ravel(), minlength=count + 1) / area for c in range(3)], 1
-    )
-    rids = [rid for rid in hinted if 0 < rid <= count]
-    target = np.array([hinted[rid] for rid in rids], np.float64).reshape(-1, 3)
-    return float(np.abs(means[rids] - target).max()) if rids else 0.0
-
-
 def _refinement(regions: np.ndarray, *, found: np.ndarray) -> np.ndarray:
     """regions as int32 when it refines `found` (same line pixels, each region inside one); else BadPrompt."""
     regions = np.asarray(regions)
@@ -170,8 +149,6 @@ def colorize(
     min_area: int = 8,
     line_threshold: float | None = None,
     fill_unhinted: UnhintedFill | None = None,
-    style: str = "flat",
-    shade_fills: ShadeFill | None = None,
     regions: np.ndarray | None = None,
     found: Found | None = None,
 ) -> ColorizeResult:
@@ -181,10 +158,6 @@ def colorize(
     found: the drawing's lines and regions when the caller found them already (`prompt_to_hints` does,
     with the same settings), so they are not found twice; timings then have no "lines" or "regions".
     """
-    if style not in STYLES:
-        raise ValueError(f"style {style!r} is not one of {STYLES}; use 'flat' (default) or 'shaded'.")
-    if style == "shaded" and shade_fills is None:
-        raise ValueError("style 'shaded' needs shade_fills (e.g. a loaded colorizer's .shade).")
     rgba = as_rgba(drawing)
     height, width = rgba.shape[:2]
     if hints.mask.shape != (height, width):
@@ -221,16 +194,9 @@ def colorize(
     alpha = cv2.bitwise_and(ink.alpha, 255, mask=(regions == 0).view(np.uint8))
     rgb = cv2.bitwise_and(ink.rgb, ink.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
-    if style == "shaded":
-        colored = composite(flats=shade_fills(rgba, regions, dict(region_colors), dict(hinted)), lines=lines)
-    else:
-        colored = composite(flats=flats, lines=lines)
+    colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()
-    if style == "shaded":
-        proof = measure_adherence(flats, regions=regions, hinted=hinted)
-        proof["hint_mean_error"] = _hint_mean_error(colored, regions=regions, hinted=hinted)
-    else:
-        proof = measure_adherence(colored, regions=regions, hinted=hinted)
+    proof = measure_adherence(colored, regions=regions, hinted=hinted)
     t4 = time.perf_counter()
     timings.update({"fill": (t3 - t2) * 1000, "proof": (t4 - t3) * 1000})
     return ColorizeResult(

@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.blockify import BlockifyResult, blockify, inner_distance, label_means
 from pipeline.color import Color, delta_e2000, rgb_to_lab
-from pipeline.colorize import ColorizeResult, ShadeFill, UnhintedFill, colorize
+from pipeline.colorize import ColorizeResult, UnhintedFill, colorize
 from pipeline.errors import BadInput, HintOutOfBounds, UnknownBlock
 from pipeline.hints import check_overlay, format_color, hints_from_json
 
@@ -221,8 +221,6 @@ def recolor(
     gap_px: int = 3,
     min_area: int = 8,
     fill_unhinted: UnhintedFill | None = None,
-    style: str = "flat",
-    shade_fills: ShadeFill | None = None,
 ) -> RecolorResult:
     """Recolor a revision: drawing (H, W, 4) uint8 line art, colored (H, W, 3) the parent's colored image,
     regions (H, W) its region map. Blocks follow those regions and the new colorize fills the same ones,
@@ -240,8 +238,6 @@ def recolor(
         gap_px=gap_px,
         min_area=min_area,
         fill_unhinted=fill_unhinted,
-        style=style,
-        shade_fills=shade_fills,
         regions=regions,
     )
     locality = recolor_locality(

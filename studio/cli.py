@@ -64,9 +64,8 @@ def colorize(
     reference: Annotated[
         Path | None, typer.Option(help="A colored picture of the same character (e.g. the previous frame).")
     ] = None,
-    style: Annotated[
-        str, typer.Option(help="flat: one color per region; shaded: keep the model's shading in regions.")
-    ] = "flat",
+    # hidden: flat is the only style; kept so `--style shaded` says why it is gone instead of "no such option"
+    style: Annotated[str, typer.Option(hidden=True)] = "flat",
 ) -> None:
     """Colorize one line drawing: hinted regions take exactly their hint color, the model fills the rest."""
     from workers.submit import submit_colorize
@@ -189,6 +188,8 @@ def rerun(revision_id: Annotated[int, typer.Argument(help="The revision to make 
     job_id = submit_rerun(ctx, revision_id)
     (job,) = runner.wait_jobs(ctx, [job_id], label=f"re-running revision {revision_id}")
     runner.raise_if_failed(job, what=f"rerun of revision {revision_id}")
+    for note in (job.result or {}).get("notes", []):  # e.g. a revision made shaded, rerun flat
+        console.print(f"note: {note}")
     with ctx.sessions() as session:
         old = session.get(Revision, revision_id)
         new = session.get(Revision, job.revision_id)

@@ -105,7 +105,7 @@ def _colored_drawings(ctx: Context, report: BatchReport) -> list[_Colored]:
         found = []
         for drawing, revision in queries.latest_colored_revisions(session, report.batch_id):
             assets = revision.assets if revision is not None else {}
-            flats = assets.get("flats") or assets.get("colored")  # flats: the flat colors, shaded or not
+            flats = assets.get("flats") or assets.get("colored")  # flats: the fills without the lines
             if flats is None or "regions" not in assets:
                 report.uncolored.append(
                     {"drawing_id": drawing.id, "drawing": drawing.name, "character": drawing.character}

@@ -14,10 +14,9 @@ from typer.exceptions import TyperException
 
 from db.models import Job
 from pipeline.errors import BadInput, TintError
-from pipeline.styles import STYLES
 from studio.failures import debug, report
 from workers.context import Context
-from workers.manifest import DrawingSpec, read_hint_file
+from workers.manifest import DrawingSpec, check_style, read_hint_file
 
 __all__ = [
     "friendly",
@@ -42,9 +41,10 @@ class JobFailed(TintError):
 
 
 def drawing_spec(
-    line: Path, *, hints: Path | None, palette: Path | None, reference: Path | None, style: str
+    line: Path, *, hints: Path | None, palette: Path | None, reference: Path | None, style: str = "flat"
 ) -> DrawingSpec:
     """The drawing `tint colorize` submits, from its files; BadInput names a missing or unreadable one."""
+    check_style(style, where="--style")
     for what, path in (
         ("line drawing", line),
         ("hints file", hints),
@@ -53,8 +53,6 @@ def drawing_spec(
     ):
         if path is not None and not path.is_file():
             raise BadInput(f"{what} {str(path)!r} does not exist.")
-    if style not in STYLES:
-        raise BadInput(f"--style {style!r} is not one of {', '.join(STYLES)}.")
     payload, hint_image = read_hint_file(hints) if hints else ({}, None)
     if palette is not None:
         try:
@@ -81,7 +79,6 @@ def drawing_spec(
         prompt_kind=forms[0] if len(forms) == 1 else "mixed" if forms else "none",
         prompt_payload=payload,
         hint_image=hint_image,
-        style=style,
         reference=reference.read_bytes() if reference is not None else None,
     )
 

@@ -1,8 +1,9 @@
 """`tint train`: train Tint's models with the project's own code and data (see pipeline/train).
 
-Every model trains through the same loop (pipeline/train/loop.py), so every command takes the same budget
-options (--steps, --stop-loss, --stop-window, --max-minutes) and re-running one on the same --out resumes
-its run from the last checkpoint.
+The pixel models train through the same loop (pipeline/train/loop.py), so those commands take the same
+budget options (--steps, --stop-loss, --stop-window, --max-minutes) and re-running one on the same --out
+resumes its run from the last checkpoint. The region colorizer (`regionfill`) is a few-kB MLP over region
+features: it trains in epochs within --max-minutes, in one go, with no checkpoints to resume.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from rich.progress import (
 
 __all__ = ["train_app"]
 
-train_app = typer.Typer(help="Train Tint's models (colorizer, partition, parts).", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train Tint's models (regionfill, colorizer, partition, parts).", no_args_is_help=True
+)
 
 Out = Annotated[Path, typer.Option(help="run folder: checkpoints, loss log, summary and the final weights")]
 Steps = Annotated[int, typer.Option(help="step budget")]
@@ -110,6 +113,44 @@ def parts(
         out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device, characters=characters
     )
     _train_with_progress("parts", trainer.train, cfg)
+
+
+@train_app.command("regionfill")
+def regionfill(
+    data: Annotated[
+        list[Path],
+        typer.Option(help="a data set in OpenMoji's layout; repeat (its train split is used)"),
+    ],
+    out: Annotated[Path, typer.Option(help="the weights file to write")] = Path(
+        "runs/regionfill.safetensors"
+    ),
+    limit: Annotated[int, typer.Option(help="training drawings per data set (0: all)")] = 500,
+    max_minutes: MaxMinutes = 15.0,
+    epochs: Annotated[int, typer.Option(help="epoch budget")] = 60,
+    seed: Seed = 0,
+) -> None:
+    """Train the region colorizer, which fills unhinted regions (e.g. --data ../shared/data/openmoji
+    --data ~/.cache/tint/sources/noto; build the sources with `python -m pipeline.train.sources`)."""
+    from pipeline.train import regionfill as trainer
+
+    missing = [str(p) for p in data if not (p.expanduser() / "index.json").is_file()]
+    if missing:
+        raise typer.BadParameter(
+            f"no index.json in {', '.join(missing)}; pass data set folders", param_hint="--data"
+        )
+    cfg = trainer.TrainConfig(
+        data=tuple(p.expanduser() for p in data),
+        out=out,
+        limit=limit,
+        budget_s=max_minutes * 60,
+        epochs=epochs,
+        seed=seed,
+    )
+    summary = trainer.train(cfg)
+    typer.echo(
+        f"done: {summary['epochs']} epochs on {summary['examples']} regions in {summary['seconds']:.0f} s; "
+        f"held-out right {summary['held_out_right']:.3f}; weights {out}"
+    )
 
 
 def _train_with_progress(name: str, train, cfg) -> None:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.errors import BadManifest, BadPrompt
-from pipeline.styles import STYLES
+from pipeline.errors import BadInput, BadManifest, BadPrompt
 
-__all__ = ["DrawingSpec", "read_manifest", "read_hint_file"]
+__all__ = ["STYLES", "SHADED_REMOVED", "DrawingSpec", "check_style", "read_manifest", "read_hint_file"]
 
 MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+STYLES = ("flat",)  # one color per region; "shaded" is gone until its shade channel is trained
+SHADED_REMOVED = "the shaded style was removed until its shading is trained"
 
 
 @dataclass
@@ -35,8 +36,16 @@ class DrawingSpec:
     prompt_kind: str
     prompt_payload: dict
     hint_image: bytes | None
-    style: str = "flat"
     reference: bytes | None = None  # a colored picture of the character whose colors become hints
+
+
+def check_style(value: object, *, where: str, error: type[BadInput] = BadInput) -> str:
+    """The style a drawing asks for, which must be "flat"; `error` names the asker (`where`) and says why."""
+    if value == "flat":
+        return value
+    if value == "shaded":
+        raise error(f"{where}: {SHADED_REMOVED}; leave the style out to get flat colors.")
+    raise error(f"{where}: style {value!r} is not one of {', '.join(STYLES)}; leave the style out.")
 
 
 @functools.lru_cache(maxsize=64)
@@ -177,9 +186,7 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
         reference = None
         if entry.get("reference") is not None:
             reference = _safe_path(base, entry["reference"], field="reference", index=index).read_bytes()
-        style = entry.get("style", "flat")
-        if style not in STYLES:
-            raise BadManifest(f"drawing #{index}: style {style!r} is not one of {', '.join(STYLES)}.")
+        check_style(entry.get("style", "flat"), where=f"drawing #{index}", error=BadManifest)
         specs.append(
             DrawingSpec(
                 name=name,
@@ -189,7 +196,6 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
                 prompt_kind=kind,
                 prompt_payload=payload,
                 hint_image=hint_image,
-                style=style,
                 reference=reference,
             )
         )

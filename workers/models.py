@@ -11,27 +11,30 @@ from workers.batching import MicroBatcher
 from workers.context import get_context
 from workers.metrics import observe_batch, time_model_load
 
-__all__ = ["colorizer", "colorizer_version", "partition", "parts"]
+__all__ = ["colorizer", "colorizer_version", "regionfill", "fill_version", "partition", "parts"]
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[int, Any]] = {}
 
 
-def _limit_threads() -> None:
+def _limit_threads(*, torch: bool) -> None:
     """One compute thread per worker process: scale out with processes (measured faster under load)."""
     import cv2
-    import torch
 
     cv2.setNumThreads(1)
-    torch.set_num_threads(1)
+    if torch:
+        import torch as torch_module
+
+        torch_module.set_num_threads(1)
 
 
-def _once(name: str, load) -> Any:
-    """The model `name`, loaded by `load(device)` once per process and kept."""
+def _once(name: str, load, *, torch: bool = True) -> Any:
+    """The model `name`, loaded by `load(device)` once per process and kept (torch=False: a NumPy model,
+    so loading it never imports torch)."""
     with _lock:
         pid, model = _loaded.get(name, (None, None))
         if model is None or pid != os.getpid():
-            _limit_threads()
+            _limit_threads(torch=torch)
             with time_model_load(name):
                 model = load(get_context().settings.device)
             _loaded[name] = (os.getpid(), model)
@@ -56,6 +59,21 @@ def colorizer() -> Any:
         return model
 
     return _once("colorizer", load)
+
+
+def regionfill() -> Any:
+    """This process's region colorizer, which fills unhinted regions (NumPy, the shipped weights)."""
+    from pipeline.models import regionfill as regionfill_model
+
+    return _once("regionfill", lambda device: regionfill_model.load(None, device=device), torch=False)
+
+
+@functools.cache
+def fill_version() -> str:
+    """The version `regionfill()` reports, read from the shipped weights' bytes without loading them."""
+    from pipeline.models import WEIGHTS, weights_digest
+
+    return f"regionfill-{weights_digest(WEIGHTS / 'regionfill.safetensors')}"
 
 
 @functools.cache

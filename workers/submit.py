@@ -83,7 +83,7 @@ def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int 
     return job_queries.create_job(
         session,
         kind="colorize",
-        params={"style": spec.style},
+        params={},
         batch_id=batch_id,
         drawing_id=drawing.id,
         prompt_id=prompt.id,
@@ -191,7 +191,7 @@ def submit_manifest(
                 "prompt_kind": spec.prompt_kind,
                 "payload": payload,
                 "hint_sha": hint_sha,
-                "params": {"style": spec.style},
+                "params": {},
             }
         )
     rows = _store_blobs(ctx, blobs)

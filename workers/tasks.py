@@ -27,6 +27,7 @@ from pipeline.part_maps import part_table, render_part_map
 from workers import jobs, models
 from workers.celery_app import app
 from workers.context import Context, get_context
+from workers.manifest import SHADED_REMOVED, check_style
 
 __all__ = [
     "colorize",
@@ -137,16 +138,30 @@ def _region_map(regions: np.ndarray) -> np.ndarray:
     return regions.astype(np.uint16)
 
 
-def _colorize_options(ctx: Context, *, style: str = "flat") -> dict:
-    """The settings and model hooks every colorize and recolor passes to `pipeline`. The model loads on
-    the first call of a hook, so a drawing hinted at every region never imports torch."""
+def _colorize_options(ctx: Context) -> dict:
+    """The settings and model hook every colorize and recolor passes to `pipeline`. Unhinted regions are
+    filled by the region colorizer (NumPy: colorize never imports torch), loaded on the hook's first call."""
     return {
         "gap_px": ctx.settings.gap_px,
         "min_area": ctx.settings.min_area,
-        "fill_unhinted": lambda *args: models.colorizer().fill_unhinted(*args),
-        "style": style,
-        "shade_fills": (lambda *args: models.colorizer().shade(*args)) if style == "shaded" else None,
+        "fill_unhinted": lambda *args: models.regionfill().fill_unhinted(*args),
     }
+
+
+def _model_versions() -> dict:
+    """What a colorize or recolor revision records of the models: the region colorizer that fills unhinted
+    regions, and the style (always flat)."""
+    return {"colorizer": models.fill_version(), "style": "flat"}
+
+
+def _style_notes(params: dict) -> list[str]:
+    """What a colorize job says of its style. A job recorded before the shaded style was removed (a rerun or
+    retry of one) runs flat and says so, rather than failing forever."""
+    style = params.get("style", "flat")
+    if style == "shaded":
+        return [f"{SHADED_REMOVED}; this job ran flat."]
+    check_style(style, where="job")
+    return []
 
 
 def _store_result(
@@ -176,6 +191,7 @@ def _summary(result, stored: jobs.Stored, timings: dict[str, float]) -> dict:
 def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     """Colorize the job's drawing with its prompt and record a revision."""
     timings: dict[str, float] = {}
+    notes = _style_notes(job.params)
     drawing = _read_drawing(ctx, job.line_sha, name=job.drawing_name, timings=timings)
     hint_image = reference = None
     if job.hint_sha:
@@ -199,13 +215,12 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         name=job.drawing_name,
     )
     timings.update(prompt.timings)
-    style = job.params.get("style", "flat")
     result = pipeline.colorize(
         drawing,
         prompt.hints,
         found=prompt.found,
         regions=prompt.regions,
-        **_colorize_options(ctx, style=style),
+        **_colorize_options(ctx),
     )
     timings.update(result.timings)
     stored = _store_result(ctx, result, timings=timings)
@@ -216,11 +231,13 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         "kind": "colorize",
         "assets": stored.shas,
         "inputs": {"line": job.line_sha, "hint_image": job.hint_sha, "prompt_id": job.prompt_id},
-        "model_versions": {"colorizer": models.colorizer_version(), "style": style},
+        "model_versions": _model_versions(),
         "proof": {**result.proof, "gaps": result.gaps_json()},
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0,
     }
     summary = {**_summary(result, stored, timings), **_json_safe(prompt.report)}
+    if notes:
+        summary["notes"] = notes
     jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision)
 
 
@@ -314,7 +331,7 @@ def run_recolor(ctx: Context, job: jobs.JobInputs) -> None:
             "parent_colored": parent.assets["colored"],
             "parent_regions": parent.assets["regions"],
         },
-        "model_versions": {"colorizer": models.colorizer_version()},
+        "model_versions": _model_versions(),
         "proof": proof,
         "flagged": result.proof.get("hint_adherence", 1.0) < 1.0
         or locality.get("unchanged_outside", 1.0) < 1.0,

@@ -79,16 +79,3 @@ def test_shaded_fills_keep_each_region_mean_on_its_color():
         pixels = shaded[result.regions == rid].astype(float)
         assert pixels.std(axis=0).max() > 0  # the model's shading is kept
         assert np.abs(pixels.mean(axis=0) - colors[rid]).max() < 1.0  # the mean stays on the color
-
-
-def test_shaded_style_keeps_hinted_region_means_on_the_hint():
-    torch.manual_seed(0)
-    noise = Colorizer(NoiseNet(ColorizerConfig()), device=torch.device("cpu"), version="noise")
-    drawing = _drawing()
-    hints = hints_from_json({"points": [{"x": 30, "y": 40, "color": "#d23c3c"}]}, width=140, height=100)
-    result = colorize(
-        drawing, hints, fill_unhinted=noise.fill_unhinted, style="shaded", shade_fills=noise.shade
-    )
-    assert result.proof["hint_adherence"] == 1.0 and result.proof["hint_mean_error"] < 1.0
-    region = result.regions == result.regions[40, 30]
-    assert len(np.unique(result.colored[region], axis=0)) > 1  # shading kept inside the region

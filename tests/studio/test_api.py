@@ -113,6 +113,18 @@ def test_a_reference_that_is_not_an_image_is_refused_before_any_job(api: Api) ->
         assert sam.get("/api/jobs").json()["total"] == before
 
 
+def test_a_manifest_asking_for_the_shaded_style_is_refused_before_any_job(api: Api) -> None:
+    parts = manifest_files(manifest="drawings:\n  - {line: hero.png, style: shaded}\n")
+    parts.append(("files", ("hero.png", (SAMPLES / "bearded_man_line.png").read_bytes())))
+    with api.client("sam") as sam:
+        before = sam.get("/api/jobs").json()["total"]
+        answer = sam.post("/api/batches", files=parts)
+        assert answer.status_code == 422
+        detail = answer.json()["detail"]
+        assert "the shaded style was removed until its shading is trained" in detail and "\n" not in detail
+        assert sam.get("/api/jobs").json()["total"] == before
+
+
 def test_a_file_that_is_not_an_image_is_refused_before_any_job(api: Api) -> None:
     parts = manifest_files(manifest="drawings:\n  - {line: hero.png}\n")
     parts.append(("files", ("hero.png", b"this is text, not a drawing")))

@@ -183,6 +183,7 @@ BAD_INPUTS = {
     "hint outside": (["colorize", "{line}", "--hints", "{outside}", "-o", "{out}"], 1, "outside"),
     "unknown part": (["colorize", "{line}", "--palette", "{tail}", "-o", "{out}"], 1, "tail"),
     "bad style": (["colorize", "{line}", "--style", "oil", "-o", "{out}"], 1, "style"),
+    "shaded style": (["colorize", "{line}", "--style", "shaded", "-o", "{out}"], 1, "shaded style was"),
     "unknown revision": (["recolor", "999", "--set", "1=#000000", "-o", "{out}"], 1, "999"),
     "bad --set": (["recolor", "1", "--set", "red", "-o", "{out}"], 1, "KEY=#RRGGBB"),
     "unknown block": (["recolor", "1", "--set", "999=#000000", "-o", "{out}"], 1, "999"),

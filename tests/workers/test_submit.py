@@ -74,6 +74,12 @@ def test_manifest_without_drawings_is_refused(folder, text):
         read_manifest(path)
 
 
+def test_manifest_asking_for_the_shaded_style_is_refused_in_one_line(folder):
+    with pytest.raises(BadManifest, match="drawing #1: the shaded style was removed") as refused:
+        read_manifest(_write(folder, [{"line": "baby.png", "style": "shaded"}]))
+    assert "\n" not in str(refused.value)
+
+
 def test_refused_manifest_records_nothing(embedded, folder):
     with pytest.raises(BadManifest):
         submit_manifest(embedded, _write(folder, [{"line": "baby.png"}, {"line": "../../etc/passwd"}]))

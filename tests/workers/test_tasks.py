@@ -15,6 +15,7 @@ from tests.workers.specs import drawing_spec
 from workers import tasks
 from workers.celery_app import app
 from workers.embedded import in_process_worker
+from workers.manifest import SHADED_REMOVED
 from workers.submit import reconcile, submit_colorize, wait_for_job
 
 NAME = "1F476"
@@ -57,6 +58,19 @@ def test_bad_input_fails_its_own_job_with_the_reason(embedded, data_dir):
         assert session.get(Job, bad).state == "failed"
         assert f"{NAME}.png" in session.get(Job, bad).error
         assert session.get(Job, good).state == "done"
+
+
+def test_a_job_recorded_shaded_before_the_style_was_removed_runs_flat_and_says_so(embedded, data_dir):
+    job_id = submit_colorize(embedded, drawing_spec(data_dir))
+    with embedded.sessions() as session, session.begin():
+        session.get(Job, job_id).params = {"style": "shaded"}  # as a rerun of an old shaded revision asks
+    tasks.colorize.apply(args=[job_id])
+    with embedded.sessions() as session:
+        job = session.get(Job, job_id)
+        revision = session.get(Revision, job.revision_id)
+        assert job.state == "done", job.error
+        assert job.result["notes"] == [f"{SHADED_REMOVED}; this job ran flat."]
+        assert revision.model_versions["style"] == "flat" and "shade" not in revision.model_versions
 
 
 def test_transient_fault_retries_then_fails_with_the_cause(embedded, data_dir, monkeypatch):
