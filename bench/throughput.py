@@ -4,8 +4,9 @@
     python bench/throughput.py --jobs 200 --workers 1,2,4
 
 Runs, in one process and on the same drawings (OpenMoji test split; by default every other region of
-index.json hinted at its point, so the colorizer decides the rest in every job: `--hinted 1` hints all, and
-then most jobs need no model at all), each run writing into a fresh S3 bucket so every output is stored anew:
+index.json hinted at its point, so the region colorizer decides the rest in every job: `--hinted 1` hints
+all, and then most jobs need no model at all), each run writing into a fresh S3 bucket so every output is
+stored anew:
 
 - *pipeline*: `pipeline.colorize` called directly on decoded arrays (no I/O): the denominator, run before
   and again after the other runs (a machine's speed drifts by tens of percent over minutes).
@@ -100,20 +101,18 @@ def write_manifest(items: list[dict], folder: Path) -> Path:
 
 
 def run_pipeline(items: list[dict]) -> tuple[list[float], float]:
-    """ms of `pipeline.colorize` (with the colorizer, as the task runs it) per drawing, arrays decoded
-    beforehand (one warm-up call first), and its mean CPU ms per drawing."""
+    """ms of `pipeline.colorize` (with the region colorizer, as the task runs it) per drawing, arrays
+    decoded beforehand (one warm-up call first), and its mean CPU ms per drawing."""
     import cv2
-    import torch
 
     import pipeline
     from pipeline.hints import hints_from_json
     from pipeline.images import decode_image
-    from pipeline.models import colorizer as colorizer_model
+    from pipeline.models import regionfill as regionfill_model
     from workers.settings import Settings
 
     cv2.setNumThreads(1)  # as a worker process does (workers/models.py)
-    torch.set_num_threads(1)
-    model = colorizer_model.load(None, device="cpu")
+    model = regionfill_model.load(None, device="cpu")
     settings = Settings()
     kwargs = {"gap_px": settings.gap_px, "min_area": settings.min_area, "fill_unhinted": model.fill_unhinted}
     inputs = []
@@ -222,9 +221,7 @@ def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
     return {"rows": rows, "probes": read_probes(probes), "wall": wall, "workers": 1, "cpu": cpu}
 
 
-def _start_workers(
-    services: Services, bucket: str, count: int, probes: Path, logs: Path, *, batch: int = 1
-) -> list:
+def _start_workers(services: Services, bucket: str, count: int, probes: Path, logs: Path) -> list:
     env = service_env(
         services, bucket=bucket, TINT_LOG_LEVEL="WARNING", TINT_STORAGE_URL=_storage_url(services, bucket)
     )
@@ -233,7 +230,6 @@ def _start_workers(
         out = open(logs / f"worker-{index}.log", "w")  # noqa: SIM115 - closed with the process
         shim = [sys.executable, str(Path(__file__).with_name("job_probes.py")), str(probes), "--"]
         args = "worker --queues gpu,cpu --pool prefork --concurrency 1 --loglevel WARNING".split()
-        args += ["--batch", str(batch)]  # > 1: task threads sharing the model's forward passes
         args += ["--hostname", f"bench{index}@%h"]  # one name per process: the bench waits for each heartbeat
         procs.append(
             (
@@ -254,17 +250,14 @@ def _wait(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None
         time.sleep(0.2)
 
 
-def run_workers(
-    services: Services, manifest: Path, count: int, probes: Path, logs: Path, *, batch: int = 1
-) -> dict:
-    """A batch through `count` `tint worker` processes (each with `--batch`), started and beating before
-    it is submitted."""
+def run_workers(services: Services, manifest: Path, count: int, probes: Path, logs: Path) -> dict:
+    """A batch through `count` `tint worker` processes, started and beating before it is submitted."""
     from db import worker_queries
     from workers.submit import submit_manifest
 
     bucket = new_bucket(services)
     ctx = _context(services, bucket)
-    procs = _start_workers(services, bucket, count, probes, logs, batch=batch)
+    procs = _start_workers(services, bucket, count, probes, logs)
     try:
         with ctx.sessions() as session:
             known = {w.name for w in worker_queries.live_workers(session, within_s=3600)}
@@ -314,9 +307,6 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=30, help="colorize jobs per run (default 30)")
     parser.add_argument("--workers", default="1,2", help="worker process counts to run, comma-separated")
     parser.add_argument(
-        "--batch", default="1,4", help="micro-batch sizes (`tint worker --batch`) per worker count"
-    )
-    parser.add_argument(
         "--assets",
         choices=("s3", "local"),
         default="s3",
@@ -358,12 +348,11 @@ def main() -> None:
             (tmp_path / "probes-direct").mkdir()
             runs["task, no broker"] = run_task_path(services, manifest, tmp_path / "probes-direct")
             for count in counts:
-                for batch in [int(b) for b in args.batch.split(",") if b]:
-                    name = f"{count} worker(s)" + (f", batch {batch}" if batch > 1 else "")
-                    probes = tmp_path / f"probes-{count}-{batch}"
-                    probes.mkdir()
-                    print(f"running {name}…", flush=True)
-                    runs[name] = run_workers(services, manifest, count, probes, tmp_path, batch=batch)
+                name = f"{count} worker(s)"
+                probes = tmp_path / f"probes-{count}"
+                probes.mkdir()
+                print(f"running {name}…", flush=True)
+                runs[name] = run_workers(services, manifest, count, probes, tmp_path)
             # again after the runs: the machine's speed drifts, so the denominator is the mean of both
             after_ms, after_cpu = run_pipeline(items)
             print(

@@ -28,13 +28,6 @@ def worker(
         str, typer.Option(help="Worker node name; unique per worker process on a host.")
     ] = "",
     metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on this port (0: off).")] = 0,
-    batch: Annotated[
-        int,
-        typer.Option(
-            help="Micro-batch the model: run N task threads whose forward passes are shared "
-            "(sets --pool threads --concurrency N and TINT_BATCH_SIZE=N; 1: off)."
-        ),
-    ] = 0,
 ) -> None:
     """Run a Celery worker for Tint's jobs (it also beats and reconciles stranded jobs)."""
     import os
@@ -42,14 +35,7 @@ def worker(
 
     from workers.settings import get_settings
 
-    if batch < 0:
-        raise typer.BadParameter(f"--batch must be 0 (use TINT_BATCH_SIZE) or more, got {batch}")
     settings = get_settings()  # the one Settings the worker's context and models read
-    if batch == 0:
-        batch = settings.batch_size
-    if batch > 1:
-        pool, concurrency = "threads", batch
-    settings.batch_size = max(batch, 1)
 
     if metrics_port and pool == "prefork" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Set before prometheus_client is imported: pool processes write samples the main process serves.

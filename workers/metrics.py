@@ -98,12 +98,6 @@ MODEL_LOAD_SECONDS = Histogram(
     ["model"],
     buckets=LOAD_BUCKETS,
 )
-BATCH_SIZE = Histogram(
-    "tint_model_batch_size",
-    "Inputs per forward pass of a micro-batched model (TINT_BATCH_SIZE > 1).",
-    ["model"],
-    buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32),
-)
 GPU_MEMORY_BYTES = Gauge(
     "tint_gpu_memory_bytes",
     "CUDA memory of a worker process after its last task.",
@@ -212,14 +206,9 @@ def observe_model_load(model: str, seconds: float) -> None:
     MODEL_LOAD_SECONDS.labels(model=model).observe(seconds)
 
 
-def observe_batch(model: str, size: int) -> None:
-    """Record one forward pass of `model` over `size` micro-batched inputs."""
-    BATCH_SIZE.labels(model=model).observe(size)
-
-
 @contextlib.contextmanager
 def time_model_load(model: str) -> Iterator[None]:
-    """Time the block as one load of `model`: `with time_model_load("colorizer"): net = load(...)`."""
+    """Time the block as one load of `model`: `with time_model_load("parts"): net = load(...)`."""
     t0 = time.perf_counter()
     yield
     observe_model_load(model, time.perf_counter() - t0)

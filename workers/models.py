@@ -7,11 +7,10 @@ import os
 import threading
 from typing import Any
 
-from workers.batching import MicroBatcher
 from workers.context import get_context
-from workers.metrics import observe_batch, time_model_load
+from workers.metrics import time_model_load
 
-__all__ = ["colorizer", "colorizer_version", "regionfill", "fill_version", "partition", "parts"]
+__all__ = ["regionfill", "fill_version", "partition", "parts"]
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[int, Any]] = {}
@@ -41,26 +40,6 @@ def _once(name: str, load, *, torch: bool = True) -> Any:
         return model
 
 
-def colorizer() -> Any:
-    """This process's colorization model (the shipped weights, on TINT_DEVICE), micro-batched when
-    TINT_BATCH_SIZE > 1 so the worker's task threads share forward passes (workers/batching.py)."""
-    from pipeline.models import colorizer as colorizer_model
-
-    def load(device: str) -> Any:
-        model = colorizer_model.load(None, device=device)
-        settings = get_context().settings
-        if settings.batch_size > 1:
-            model.runner = MicroBatcher(
-                model.forward_batch,
-                max_batch=settings.batch_size,
-                wait_ms=settings.batch_wait_ms,
-                on_batch=lambda size: observe_batch("colorizer", size),
-            )
-        return model
-
-    return _once("colorizer", load)
-
-
 def regionfill() -> Any:
     """This process's region colorizer, which fills unhinted regions (NumPy, the shipped weights)."""
     from pipeline.models import regionfill as regionfill_model
@@ -74,15 +53,6 @@ def fill_version() -> str:
     from pipeline.models import WEIGHTS, weights_digest
 
     return f"regionfill-{weights_digest(WEIGHTS / 'regionfill.safetensors')}"
-
-
-@functools.cache
-def colorizer_version() -> str:
-    """The version `colorizer()` reports, read from the shipped weights without loading them (no torch),
-    for the revisions of jobs that ran no model."""
-    from pipeline.models import WEIGHTS, weights_digest
-
-    return f"colorizer-{weights_digest(WEIGHTS / 'colorizer.safetensors')}"
 
 
 def partition() -> Any:

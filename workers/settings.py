@@ -39,25 +39,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "text"  # json: one JSON object per line, for a log shipper
     task_events: bool = False  # Celery task events, for Flower
-    # micro-batching (workers/batching.py): `tint worker --batch N` runs N task threads whose model
-    # passes are gathered N at a time, waiting at most batch_wait_ms for the batch to fill
-    batch_size: int = 1
-    batch_wait_ms: int = 15
 
-    @field_validator(
-        "gap_px", "min_area", "job_deadline_s", "task_time_limit_s", "max_pixels", "batch_wait_ms"
-    )
+    @field_validator("gap_px", "min_area", "job_deadline_s", "task_time_limit_s", "max_pixels")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 0:
             raise ValueError(f"must be 0 or more, got {value}")
-        return value
-
-    @field_validator("batch_size")
-    @classmethod
-    def _at_least_one(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be 1 or more, got {value}")
         return value
 
     @model_validator(mode="after")

@@ -11,7 +11,6 @@ Weights live in safetensors with the config in the metadata, so `load(path)` reb
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,9 +115,6 @@ class Colorizer:
         self.device = device
         self.version = version
         self.config = net.config
-        # maps one prepared input (C, H, W) to its outputs (4, H, W); a worker sets a micro-batcher here
-        # (workers/batching.py) so concurrent jobs share one forward pass; None runs it alone
-        self.runner: Callable[[np.ndarray], np.ndarray] | None = None
 
     def _low_res(self, shape: tuple[int, int]) -> tuple[int, int]:
         h, w = shape
@@ -156,7 +152,7 @@ class Colorizer:
             return last[1]
         h, w = self._low_res(regions.shape)
         x = self.prepare(drawing, regions, hinted)
-        out = self.runner(x) if self.runner is not None else self.forward_batch(x[None])[0]
+        out = self.forward_batch(x[None])[0]
         out = np.ascontiguousarray(out[:, :h, :w].transpose(1, 2, 0))
         self._cache.last = (key, out)
         return out

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -60,16 +58,9 @@ def _manifest(data_dir: Path, folder: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(params=["solo", "micro-batched"])
-def worker_env(request, postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path):
-    """A real `tint worker` on the services: one job at a time, or 4 task threads sharing model passes
-    (a long batch wait, so jobs surely meet in the batcher; its metrics port is in TINT_TEST_METRICS)."""
+@pytest.fixture
+def worker_env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path):
+    """A real `tint worker` on the services, one job at a time."""
     redis.Redis.from_url(redis_url).flushdb()
     env = harness.service_env(
         postgres_url=postgres_url,
@@ -78,16 +69,11 @@ def worker_env(request, postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_pat
         bucket=s3_bucket,
         home=tmp_path / "home",
     )
-    args = ["--pool", "solo"]
-    if request.param == "micro-batched":
-        port = _free_port()
-        args = ["--batch", "4", "--metrics-port", str(port)]
-        env.update(TINT_BATCH_WAIT_MS="200", TINT_TEST_METRICS=f"http://127.0.0.1:{port}/metrics")
     upgrade = harness.tint("db", "upgrade", env=env)
     assert upgrade.returncode == 0, upgrade.stderr
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", "worker", *args, "--loglevel", "WARNING"],
+        [sys.executable, "-m", "studio.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -138,19 +124,6 @@ def test_batch_on_real_services_ends_done_or_failed_with_reason(
     assert "outside" in failed["hint_outside"]
     assert "reddish" in failed["bad_color"]
     assert len(revisions) == GOOD
-    if "TINT_TEST_METRICS" in worker_env:  # the micro-batched worker shared forward passes
-        text = urllib.request.urlopen(worker_env["TINT_TEST_METRICS"], timeout=10).read().decode()
-        sizes = {
-            line.split("{")[0]: float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("tint_model_batch_size")
-            and 'model="colorizer"' in line
-            and ("_count" in line or "_sum" in line)
-        }
-        passes, inputs = sizes["tint_model_batch_size_count"], sizes["tint_model_batch_size_sum"]
-        assert inputs >= GOOD // 2  # every unhinted drawing went through the model (a retry may add one)
-        assert passes < inputs  # at least one forward pass served several drawings
-
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     keys = {o["Key"].rsplit("/", 1)[-1] for o in s3.list_objects_v2(Bucket=s3_bucket).get("Contents", [])}
     for assets in revisions:
