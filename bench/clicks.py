@@ -22,7 +22,6 @@ are found once per drawing and reused by every click.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ from bench.colorize import (  # noqa: E402
     Fill,
     Match,
     fill_methods,
+    fill_parser,
     judge_regions,
     match_regions,
     read_drawings,
@@ -155,15 +155,7 @@ def _print_set(set_name: str, runs: dict[str, dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, action="append", help=f"data set folder (default {DATA})")
-    parser.add_argument("--split", default="test", help="split of each data set (default test)")
-    parser.add_argument("--limit", type=int, default=None, help="drawings per data set (default: all)")
-    parser.add_argument("--weights", default=None, help="colorizer safetensors (default: shipped)")
-    parser.add_argument("--no-model", action="store_true", help="bench only --method fills and the rules")
-    parser.add_argument("--method", action="append", default=[], metavar="NAME=SPEC", help="extra fill")
+    parser = fill_parser(__doc__)
     args = parser.parse_args(argv)
     try:
         fills, version = fill_methods(weights=args.weights, model=not args.no_model, specs=args.method)

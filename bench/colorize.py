@@ -358,17 +358,21 @@ def _print_set(set_name: str, scores: dict[str, dict], *, shares: tuple[float, .
                 )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def fill_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every fill bench shares: data sets, split, limit, the U-Net's weights and extra fills."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, action="append", help=f"data set folder (default {DATA})")
     parser.add_argument("--split", default="test", help="split of each data set (default test)")
     parser.add_argument("--limit", type=int, default=None, help="drawings per data set (default: all)")
-    parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
     parser.add_argument("--weights", default=None, help="colorizer safetensors (default: shipped)")
     parser.add_argument("--no-model", action="store_true", help="bench only --method fills and the rules")
     parser.add_argument("--method", action="append", default=[], metavar="NAME=SPEC", help="extra fill")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = fill_parser(__doc__)
+    parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hint choice")
     args = parser.parse_args(argv)
     try:
