@@ -18,7 +18,6 @@ import argparse
 import copy
 import io
 import json
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.errors import BadInput, NotFound, TintError
+from pipeline.train.sources import npm_pack
 
 __all__ = ["VERSION", "PART_OF_GROUP", "DEFAULT_DATA", "DEFAULT_OUT", "render_part_masks", "main"]
 
@@ -82,13 +82,7 @@ def render_part_masks(svg: bytes, *, viewbox: str, size: int) -> np.ndarray:
 
 def _fetch(workdir: Path) -> Path:
     """Unpack `openmoji@VERSION` from npm into workdir; the folder of its color SVGs."""
-    spec = f"openmoji@{VERSION}"
-    done = subprocess.run(["npm", "pack", "--silent", spec], cwd=workdir, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise NotFound(
-            f"`npm pack {spec}` failed: {done.stderr.strip()[-300:]}. Check that npm can reach its registry."
-        )
-    with tarfile.open(workdir / done.stdout.strip().splitlines()[-1]) as tar:
+    with tarfile.open(npm_pack(f"openmoji@{VERSION}", workdir=workdir)) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith("package/color/svg/")]
         tar.extractall(workdir, members=members, filter="data")
     return workdir / "package" / "color" / "svg"

@@ -55,6 +55,7 @@ __all__ = [
     "svg_problem",
     "draw_icon",
     "build_source",
+    "npm_pack",
     "write_contact_sheet",
     "main",
 ]
@@ -235,15 +236,19 @@ def _drawn_in_order(names: list[str], *, icons: dict, pool: Pool | None) -> Iter
             yield name, ({"skip": (kind, problem)} if problem else next(results))
 
 
-def _fetch(source: str, *, workdir: Path) -> Path:
-    """Unpack the pinned npm package of `source` into workdir; its folder."""
-    spec = f"@iconify-json/{source}@{SOURCES[source]}"
+def npm_pack(spec: str, *, workdir: Path) -> Path:
+    """`npm pack` the package `spec` (name@version) into workdir; the tarball's path."""
     done = subprocess.run(["npm", "pack", "--silent", spec], cwd=workdir, capture_output=True, text=True)
     if done.returncode != 0:
         raise NotFound(
             f"`npm pack {spec}` failed: {done.stderr.strip()[-300:]}. Check that npm can reach its registry."
         )
-    with tarfile.open(workdir / done.stdout.strip().splitlines()[-1]) as tar:
+    return workdir / done.stdout.strip().splitlines()[-1]
+
+
+def _fetch(source: str, *, workdir: Path) -> Path:
+    """Unpack the pinned npm package of `source` into workdir; its folder."""
+    with tarfile.open(npm_pack(f"@iconify-json/{source}@{SOURCES[source]}", workdir=workdir)) as tar:
         tar.extractall(workdir / source, filter="data")
     return workdir / source / "package"
 
