@@ -11,10 +11,11 @@ model that reads these needs no torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from scipy import ndimage, sparse
 
 from pipeline.color import Color
 from pipeline.regions import assign_line_pixels
@@ -35,19 +36,41 @@ _HOPS = 4  # hop distances 1, 2, 3 and "4 or more / never"
 
 @dataclass(frozen=True)
 class RegionGraph:
-    """Per-region facts of one drawing, indexed by region id (row 0 is the line, unused)."""
+    """Per-region facts of one drawing, indexed by region id (row 0 is the line, unused). Borders are a
+    sparse matrix and hop distances are found on demand, so a drawing of thousands of regions stays cheap."""
 
     count: int
     area: np.ndarray  # (N+1,) pixels
     centre: np.ndarray  # (N+1, 2) centroid (x, y) in 0..1 of the drawing's width and height
     shape: np.ndarray  # (N+1, 4) log area share, box aspect (log w/h), box fill, log Hu moment 1
-    border: np.ndarray  # (N+1, N+1) shared border length between regions (through line pixels)
-    hops: np.ndarray  # (N+1, N+1) graph distance in steps, capped at _HOPS
+    border: sparse.csr_matrix  # (N+1, N+1) shared border length between regions (through line pixels)
     outside: np.ndarray  # (N+1,) bool: touches the image border
+    _hops: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def border_row(self, rid: int) -> np.ndarray:
+        """(N+1,) shared border length of region `rid` with every region."""
+        return self.border.getrow(rid).toarray().ravel()
+
+    def hops_from(self, sources) -> np.ndarray:
+        """(N+1,) graph distance in steps from the nearest of `sources`, capped at _HOPS (kept per set)."""
+        key = tuple(sorted(int(v) for v in sources))
+        if key not in self._hops:
+            n = self.count + 1
+            dist = np.full(n, _HOPS, np.int64)
+            frontier = np.zeros(n, bool)
+            frontier[list(key)] = True
+            reached = frontier.copy()
+            dist[frontier] = 0
+            for step in range(1, _HOPS):
+                frontier = (self.border @ frontier.astype(np.float64) > 0) & ~reached
+                dist[frontier] = step
+                reached |= frontier
+            self._hops[key] = dist
+        return self._hops[key]
 
 
 def region_graph(regions: np.ndarray) -> RegionGraph:
-    """The graph of a region map (H, W) int32: areas, centroids, shapes, shared borders and hop distances."""
+    """The graph of a region map (H, W) int32: areas, centroids, shapes and shared borders."""
     regions = np.asarray(regions, np.int32)
     height, width = regions.shape
     count = int(regions.max(initial=0))
@@ -63,12 +86,12 @@ def region_graph(regions: np.ndarray) -> RegionGraph:
         axis=1,
     )
     shape = np.zeros((n, 4))
-    for rid in range(1, n):
-        if area[rid] == 0:
+    for rid, box in enumerate(ndimage.find_objects(regions), start=1):
+        if box is None:
             continue
-        mask = (regions == rid).view(np.uint8)
-        x, y, w, h = cv2.boundingRect(mask)
-        hu = cv2.HuMoments(cv2.moments(mask[y : y + h, x : x + w], binaryImage=True)).ravel()
+        mask = (regions[box] == rid).view(np.uint8)  # the region's bounding box only
+        h, w = mask.shape
+        hu = cv2.HuMoments(cv2.moments(mask, binaryImage=True)).ravel()
         shape[rid] = (
             np.log(area[rid] / regions.size),
             np.log(w / h),
@@ -76,28 +99,26 @@ def region_graph(regions: np.ndarray) -> RegionGraph:
             np.log(max(hu[0], 1e-6)),
         )
     owner = assign_line_pixels(regions)
-    border = np.zeros((n, n))
+    rows, cols = [], []
     for a, b in ((owner[:, :-1], owner[:, 1:]), (owner[:-1], owner[1:])):
         sel = (a != b) & (a > 0) & (b > 0)
-        np.add.at(border, (a[sel], b[sel]), 1)
-    border = border + border.T
-    hops = np.full((n, n), _HOPS, np.int64)
-    np.fill_diagonal(hops, 0)
-    reach = np.eye(n, dtype=bool)
-    linked = border > 0
-    for step in range(1, _HOPS):
-        reach = reach | (reach.astype(np.int64) @ linked.astype(np.int64) > 0)
-        hops[(hops == _HOPS) & reach] = step
+        rows += [a[sel], b[sel]]
+        cols += [b[sel], a[sel]]
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    border = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
     edge = np.concatenate([owner[0], owner[-1], owner[:, 0], owner[:, -1]])
     outside = np.zeros(n, bool)
     outside[np.unique(edge)] = True
     outside[0] = False
-    return RegionGraph(count, area, centre, shape, border, hops, outside)
+    return RegionGraph(count, area, centre, shape, border, outside)
 
 
-def region_features(graph: RegionGraph, rid: int, *, hinted: dict[int, Color]) -> np.ndarray:
-    """(REGION_FEATURES,) facts of region `rid` that do not depend on the candidate color."""
-    neighbours = int((graph.border[rid] > 0).sum())
+def region_features(
+    graph: RegionGraph, rid: int, *, hinted: dict[int, Color], border: np.ndarray
+) -> np.ndarray:
+    """(REGION_FEATURES,) facts of region `rid` that do not depend on the candidate color; `border` is
+    its row of shared border lengths (`graph.border_row`)."""
+    neighbours = int((border > 0).sum())
     enclosed = neighbours == 1 and not graph.outside[rid]
     return np.array(
         [
@@ -125,10 +146,18 @@ def _twin(graph: RegionGraph, rid: int, others: np.ndarray) -> float:
 
 
 def pair_features(
-    graph: RegionGraph, rid: int, lab: np.ndarray, *, holders: np.ndarray, hinted_area: float, n_hinted: int
+    graph: RegionGraph,
+    rid: int,
+    lab: np.ndarray,
+    *,
+    holders: np.ndarray,
+    hinted_area: float,
+    n_hinted: int,
+    border: np.ndarray,
 ) -> np.ndarray:
     """(PAIR_FEATURES,) how a candidate color (its CIELAB `lab`) sits around unhinted region `rid`;
-    `holders` are the ids of the hinted regions of that color (empty for a prior no hint gave)."""
+    `holders` are the ids of the hinted regions of that color (empty for a prior no hint gave), `border`
+    the region's row of shared border lengths."""
     out = np.zeros(PAIR_FEATURES)
     out[0] = lab[0] / 100
     out[1], out[2] = lab[1] / 100, lab[2] / 100
@@ -137,9 +166,8 @@ def pair_features(
     out[3] = 1.0
     out[4] = len(holders) / max(n_hinted, 1)
     out[5] = graph.area[holders].sum() / max(hinted_area, 1)
-    border = graph.border[rid]
     out[6] = border[holders].sum() / max(border.sum(), 1)
-    hop = int(graph.hops[rid, holders].min())
+    hop = int(graph.hops_from(holders)[rid])
     out[6 + min(hop, _HOPS)] = 1.0  # 7, 8, 9, 10: one, two, three, four or more hops away
     out[11] = _twin(graph, rid, holders)
     main = int(np.argmax(border)) if border.any() else 0

@@ -62,7 +62,8 @@ def candidates(
     labs = np.concatenate([hint_lab, palette_lab[free_priors]])
     hinted_ids = np.array(sorted(hinted), np.int64)
     hinted_area = float(graph.area[hinted_ids].sum()) if len(hinted_ids) else 0.0
-    own = region_features(graph, rid, hinted=hinted)
+    border = graph.border_row(rid)
+    own = region_features(graph, rid, hinted=hinted, border=border)
     rows = np.zeros((len(colors), input_size(k)))
     for i, lab in enumerate(labs):
         if i < len(hint_colors):
@@ -74,7 +75,7 @@ def candidates(
             holders = np.zeros(0, np.int64)
             rows[i, PAIR_FEATURES + REGION_FEATURES + free_priors[i - len(hint_colors)]] = 1.0
         rows[i, :PAIR_FEATURES] = pair_features(
-            graph, rid, lab, holders=holders, hinted_area=hinted_area, n_hinted=len(hinted)
+            graph, rid, lab, holders=holders, hinted_area=hinted_area, n_hinted=len(hinted), border=border
         )
         rows[i, PAIR_FEATURES : PAIR_FEATURES + REGION_FEATURES] = own
     return colors, rows

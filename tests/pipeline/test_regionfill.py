@@ -32,7 +32,7 @@ def test_region_graph_knows_neighbours_hops_twins_and_the_outside():
     graph = region_graph(three_boxes())
     assert graph.count == 4 and graph.outside.tolist() == [False, True, False, False, False]
     assert graph.border[2, 3] > 0 and graph.border[1, 3] == 0  # the eye box touches the face, not outside
-    assert graph.hops[1, 3] == 2 and graph.hops[3, 4] == 2 and graph.hops[2, 4] == 1
+    assert graph.hops_from([1])[3] == 2 and graph.hops_from([3])[4] == 2 and graph.hops_from([2])[4] == 1
     assert np.allclose(graph.shape[3], graph.shape[4])  # same size and shape: twins
 
 
