@@ -238,7 +238,6 @@ def observe_job(
     final state. Called by `workers.jobs` after the transaction that finished it, from values it holds, so
     the hot path reads nothing back; a redelivered job already finished is not observed again."""
     try:
-        JOBS_FINISHED.labels(kind, state).inc()
         if started_at is not None and finished_at is not None:
             JOB_SECONDS.labels(kind, state).observe(max(0.0, (finished_at - started_at).total_seconds()))
             if queued_at is not None:
@@ -246,6 +245,8 @@ def observe_job(
         for stage, ms in (timings or {}).items():
             if isinstance(ms, int | float):
                 JOB_STAGE_SECONDS.labels(kind, str(stage)).observe(ms / 1000.0)
+        # Last, so a scrape that sees the job finished sees its stage times too.
+        JOBS_FINISHED.labels(kind, state).inc()
     except Exception as exc:  # metrics must never fail a job or a worker
         log.warning("metrics: a %s job was not observed: %s", kind, exc)
 
