@@ -199,7 +199,7 @@ def _open_jobs(ctx: Any, batch_id: int) -> int:
 
 def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
     """The worker's code path called in this process, job by job, with no broker in between."""
-    from workers import jobs, tasks
+    from workers import bodies, jobs
     from workers.submit import submit_manifest
 
     ctx = _context(services, new_bucket(services))
@@ -212,7 +212,7 @@ def run_task_path(services: Services, manifest: Path, probes: Path) -> dict:
         t0 = time.perf_counter()
         for row in sorted(_job_rows(ctx, batch_id)):
             job = jobs.start(ctx, row.id, worker="bench@direct")  # the probed function
-            tasks.run_colorize(ctx, job)
+            bodies.run_colorize(ctx, job)
         wall = time.perf_counter() - t0
         cpu = meter.stop()
     finally:

@@ -1,5 +1,6 @@
 """Reads the HTTP API and the review page make: pages of batches, drawings and jobs with filters, a
-drawing's review summary, a batch's job states (for server-sent events) and its review state (export).
+drawing's review summary, a batch's job states (for server-sent events) and its review state (export),
+and what the batch list shows of each batch (drawing count, characters, first drawings for thumbnails).
 
 Like `db.queries`, every function takes a `session` and never commits. `owner` limits rows to batches
 submitted by that API token (a submitter reads only their own); None means every row.
@@ -8,7 +9,7 @@ submitted by that API token (a submitter reads only their own); None means every
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -26,6 +27,8 @@ __all__ = [
     "retake_counts",
     "batch_job_states",
     "reviews_of_drawings",
+    "BatchFront",
+    "batch_fronts",
 ]
 
 
@@ -219,4 +222,58 @@ def reviews_of_drawings(session: Session, drawing_ids: Sequence[int]) -> dict[in
     out: dict[int, list[Review]] = {d: [] for d in drawing_ids}
     for drawing_id, review in session.execute(stmt):
         out[drawing_id].append(review)
+    return out
+
+
+@dataclass
+class BatchFront:
+    """What the batch list shows of a batch besides its job counts: how many drawings, which characters,
+    and its first drawings with their latest revision (for a strip of thumbnails)."""
+
+    drawing_count: int = 0
+    characters: list[str] = field(default_factory=list)
+    thumbnails: list[tuple[int, int | None]] = field(default_factory=list)  # (drawing id, revision id)
+
+
+def batch_fronts(session: Session, batch_ids: Sequence[int], *, thumbnails: int = 8) -> dict[int, BatchFront]:
+    """Per batch: its drawing count, its characters (named ones, sorted), and its first `thumbnails`
+    drawings in id order with their latest revision id (None before the first). Three queries in all."""
+    ids = list(batch_ids)
+    out = {batch_id: BatchFront() for batch_id in ids}
+    if not ids:
+        return out
+    counts = (
+        sa.select(Drawing.batch_id, sa.func.count(Drawing.id))
+        .where(Drawing.batch_id.in_(ids))
+        .group_by(Drawing.batch_id)
+    )
+    for batch_id, n in session.execute(counts):
+        out[batch_id].drawing_count = int(n)
+    characters = (
+        sa.select(Drawing.batch_id, Drawing.character)
+        .where(Drawing.batch_id.in_(ids), Drawing.character != "")
+        .distinct()
+        .order_by(Drawing.batch_id, Drawing.character)
+    )
+    for batch_id, character in session.execute(characters):
+        out[batch_id].characters.append(character)
+    rev = _latest(Revision)
+    ranked = (
+        sa.select(
+            Drawing.batch_id,
+            Drawing.id.label("drawing_id"),
+            rev.c.latest_id,
+            sa.func.row_number().over(partition_by=Drawing.batch_id, order_by=Drawing.id).label("n"),
+        )
+        .outerjoin(rev, rev.c.drawing_id == Drawing.id)
+        .where(Drawing.batch_id.in_(ids))
+        .subquery()
+    )
+    first = (
+        sa.select(ranked.c.batch_id, ranked.c.drawing_id, ranked.c.latest_id)
+        .where(ranked.c.n <= thumbnails)
+        .order_by(ranked.c.batch_id, ranked.c.drawing_id)
+    )
+    for batch_id, drawing_id, revision_id in session.execute(first):
+        out[batch_id].thumbnails.append((drawing_id, revision_id))
     return out

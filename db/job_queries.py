@@ -37,6 +37,7 @@ __all__ = [
     "create_job",
     "create_drawing_jobs",
     "get_job",
+    "job_by_key",
     "claim_job",
     "finish_job",
     "fail_job",
@@ -226,6 +227,11 @@ def _bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> l
         for new_id, row in zip(ids, rows, strict=True):
             copy.write_row([new_id, *(json.dumps(v) if k in json_columns else v for k, v in row.items())])
     return ids
+
+
+def job_by_key(session: Session, idempotency_key: str) -> Job | None:
+    """The job made with this idempotency key, if any."""
+    return session.scalars(sa.select(Job).where(Job.idempotency_key == idempotency_key)).first()
 
 
 def get_job(session: Session, job_id: int) -> Job | None:

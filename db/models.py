@@ -1,4 +1,5 @@
-"""Tint's tables: assets, batches, drawings, prompts, jobs, revisions, reviews and worker heartbeats.
+"""Tint's tables: assets, batches, drawings, prompts, jobs, revisions, reviews, worker heartbeats, API
+tokens and what was published to Kitsu.
 
 States and kinds are plain strings checked in `db.queries`, not database enums, so adding one needs no
 migration. JSON columns use `sa.JSON` (json on PostgreSQL, text on SQLite) and are not mutation-tracked:
@@ -37,6 +38,7 @@ __all__ = [
     "WorkerHeartbeat",
     "TOKEN_ROLES",
     "ApiToken",
+    "KitsuPublication",
 ]
 
 JOB_KINDS = ("colorize", "blockify", "recolor", "parts")
@@ -270,3 +272,26 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = _created_at()
     revoked_at: Mapped[datetime | None]
+
+
+class KitsuPublication(Base):
+    """What `tint publish --kitsu` last sent for one drawing to one Kitsu project, with the Kitsu ids, so
+    publishing again updates that task instead of making another."""
+
+    __tablename__ = "kitsu_publication"
+    __table_args__ = (sa.UniqueConstraint("drawing_id", "kitsu_url", "project"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    drawing_id: Mapped[int] = mapped_column(sa.ForeignKey("drawing.id"), index=True)
+    kitsu_url: Mapped[str]
+    project: Mapped[str]  # the Kitsu project's name, as given to `tint publish`
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("revision.id"))  # the revision last sent
+    review_status: Mapped[str]  # the revision's review status when it was sent
+    task_status: Mapped[str]  # the Kitsu task status set (short name, e.g. wfa)
+    project_id: Mapped[str] = mapped_column(sa.String(36))
+    entity_id: Mapped[str] = mapped_column(sa.String(36))  # the asset or shot
+    task_id: Mapped[str] = mapped_column(sa.String(36))
+    comment_id: Mapped[str] = mapped_column(sa.String(36))
+    preview_id: Mapped[str | None] = mapped_column(sa.String(36))
+    published_at: Mapped[datetime]
+    created_at: Mapped[datetime] = _created_at()

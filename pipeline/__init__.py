@@ -54,6 +54,7 @@ _HOME = {
     "recolor": "pipeline.recolor",
     "recolor_locality": "pipeline.recolor",
     "target_prompt": "pipeline.recolor",
+    "trace_rules": "pipeline.trace_lines",
 }
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "recolor",
     "recolor_locality",
     "target_prompt",
+    "trace_rules",
 ]
 
 

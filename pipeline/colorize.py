@@ -1,10 +1,13 @@
 """colorize: line drawing + hints -> colored image, flats, lines layer, region map and its own proof.
 
-Stages (each timed): lines (extract_lines), regions (find_regions; both skipped when the caller passes
-them found), fill (line pixels given to regions, hints resolved per region, unhinted regions white or from
-`fill_unhinted`), proof (adherence).
-Lines are composited only over line pixels (region 0), so every region pixel of `colored` is exactly
-its flat color: hinted regions are exact and blockify/recolor can read colors back without drift.
+Stages (each timed): lines (extract_lines, and the trace lines among them), regions (find_regions; both
+skipped when the caller passes them found), fill (line pixels given to regions, hints resolved per region,
+unhinted regions white or from `fill_unhinted`, then trace lines filled by their rules), proof (adherence,
+and the share of trace pixels filled by their rule).
+Ink lines are composited only over ink pixels (region 0), so every region pixel of `colored` is exactly
+its flat color: hinted regions are exact and blockify/recolor can read colors back without drift. Trace
+lines (`pipeline.trace_lines`) divide regions like ink, are never composited, and in the returned region
+map belong to the region whose color they took.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ from pipeline.hints import Hints
 from pipeline.lines import Lines, as_rgba, extract_lines
 from pipeline.proof import measure_adherence
 from pipeline.regions import assign_line_pixels, find_regions_and_gaps
+from pipeline.trace_lines import (
+    TraceRule,
+    fill_trace_lines,
+    find_trace_lines,
+    measure_trace_fill,
+    rules_json,
+    trace_report,
+    trace_rules,
+)
 
 __all__ = [
     "ColorizeResult",
@@ -45,8 +57,8 @@ class ColorizeResult:
 
     colored: np.ndarray  # (H, W, 3) uint8: lines composited over flats
     flats: np.ndarray  # (H, W, 3) uint8: fills only, line pixels take a neighbouring region's color
-    lines: np.ndarray  # (H, W, 4) uint8 RGBA: each line pixel's own color + line alpha
-    regions: np.ndarray  # (H, W) int32: 0 = line, 1..N reading order
+    lines: np.ndarray  # (H, W, 4) uint8 RGBA: each ink pixel's own color + line alpha (no trace lines)
+    regions: np.ndarray  # (H, W) int32: 0 = ink line, 1..N reading order; trace pixels their fill's region
     region_colors: dict[int, Color]
     hinted: dict[int, Color]
     conflicts: list[dict] = field(default_factory=list)
@@ -55,10 +67,21 @@ class ColorizeResult:
     outside: frozenset[int] = frozenset()  # the regions that are the paper around the drawing
     paper: np.ndarray | None = None  # (H, W) bool: flats pixels of outside regions that are still white
     gaps: tuple[Gap, ...] = ()  # the gaps in the lines that region finding closed, in reading order
+    trace: np.ndarray | None = None  # (H, W) uint8: k = a pixel of trace line trace_rules[k - 1]
+    trace_rules: tuple[TraceRule, ...] = ()
 
     def gaps_json(self) -> dict:
         """The closed gaps for result.json: their count and each one's [x, y, length px]."""
         return {"count": len(self.gaps), "closed": [[g.x, g.y, g.length] for g in self.gaps]}
+
+    def trace_json(self) -> dict:
+        """The trace lines for result.json: the rules in force, the colors found and their pixel counts."""
+        found = [] if self.trace is None else trace_report(self.trace, rules=self.trace_rules)
+        return {
+            "rules": rules_json(self.trace_rules),
+            "found": found,
+            "pixels": sum(row["pixels"] for row in found),
+        }
 
     def flats_rgba(self) -> np.ndarray:
         """(H, W, 4) uint8: the flats, transparent on the paper around the drawing (where it is still paper
@@ -114,11 +137,14 @@ def _refinement(regions: np.ndarray, *, found: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Found:
-    """A drawing's lines, the regions they enclose (H, W) int32 and the gaps closed, as colorize finds."""
+    """A drawing's lines, the regions they enclose (H, W) int32 and the gaps closed, as colorize finds;
+    trace (H, W) uint8 marks the line pixels that are trace lines of `rules` (k = rules[k - 1])."""
 
     lines: Lines
     regions: np.ndarray
     gaps: tuple[Gap, ...] = ()
+    trace: np.ndarray | None = None
+    rules: tuple[TraceRule, ...] = ()
 
 
 def find_lines_and_regions(
@@ -128,17 +154,21 @@ def find_lines_and_regions(
     min_area: int = 8,
     line_threshold: float | None = None,
     timings: dict[str, float] | None = None,
+    rules: tuple[TraceRule, ...] | None = None,
 ) -> Found:
     """The lines and region map of a drawing: what colorize fills, and what hints by region land on.
-    Adds "lines" and "regions" (ms) to `timings` when given."""
+    rules: the trace colors (default `trace_rules()`; () finds none). Adds "lines" and "regions" (ms) to
+    `timings` when given."""
     t0 = time.perf_counter()
+    rules = trace_rules() if rules is None else tuple(rules)
     lines = extract_lines(as_rgba(drawing), line_threshold=line_threshold)
+    trace = find_trace_lines(lines, rules=rules)
     t1 = time.perf_counter()
     regions, gaps = find_regions_and_gaps(lines.mask, gap_px=gap_px, min_area=min_area)
     if timings is not None:
         timings["lines"] = round((t1 - t0) * 1000, 2)
         timings["regions"] = round((time.perf_counter() - t1) * 1000, 2)
-    return Found(lines=lines, regions=regions, gaps=tuple(gaps))
+    return Found(lines=lines, regions=regions, gaps=tuple(gaps), trace=trace, rules=rules)
 
 
 def colorize(
@@ -151,12 +181,15 @@ def colorize(
     fill_unhinted: UnhintedFill | None = None,
     regions: np.ndarray | None = None,
     found: Found | None = None,
+    trace_lines: object = None,
 ) -> ColorizeResult:
     """Colorize a drawing (H, W, 4) uint8: hinted regions exactly their hint, the rest white or modelled.
 
-    regions: fill this refinement of the found region map instead (e.g. the one `reference_hints` splits).
+    regions: fill this refinement of the found region map instead (e.g. the one `reference_hints` splits,
+    or a revision's own map, whose trace pixels are taken as line again).
     found: the drawing's lines and regions when the caller found them already (`prompt_to_hints` does,
     with the same settings), so they are not found twice; timings then have no "lines" or "regions".
+    trace_lines: a prompt's `trace_lines` value (`trace_rules`), used when found is None.
     """
     rgba = as_rgba(drawing)
     height, width = rgba.shape[:2]
@@ -168,10 +201,20 @@ def colorize(
     timings: dict[str, float] = {}
     if found is None:
         found = find_lines_and_regions(
-            rgba, gap_px=gap_px, min_area=min_area, line_threshold=line_threshold, timings=timings
+            rgba,
+            gap_px=gap_px,
+            min_area=min_area,
+            line_threshold=line_threshold,
+            timings=timings,
+            rules=trace_rules(trace_lines),
         )
     t2 = time.perf_counter()
     ink = found.lines
+    index = found.trace if found.trace is not None else np.zeros((height, width), np.uint8)
+    trace = index > 0
+    has_trace = bool(trace.any())
+    if regions is not None and has_trace:
+        regions = np.where(trace, 0, regions)
     regions = found.regions if regions is None else _refinement(regions, found=found.regions)
     owner = assign_line_pixels(regions)
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)
@@ -187,16 +230,29 @@ def colorize(
             if rid in region_colors and rid not in hinted and rid not in outside:
                 region_colors[int(rid)] = tuple(int(v) for v in rgb)
     region_colors.update(hinted)
+    filled = None
+    ink_line = regions == 0
+    if has_trace:  # trace pixels take their rule's color (and region); the rest of a line's pixels are ink
+        filled = fill_trace_lines(
+            index=index, regions=regions, owner=owner, region_colors=region_colors, rules=found.rules
+        )
+        owner = np.where(trace, filled.region, owner)
+        ink_line &= ~trace
     flats = paint_flats(owner=owner, region_colors=region_colors)
+    if filled is not None:
+        flats[trace] = filled.rgb[trace]
+        regions = np.where(trace, filled.region, regions)
     still_paper = [rid for rid in outside if region_colors[rid] == WHITE]
     paper = np.isin(owner, still_paper) if still_paper else None
-    # the line layer covers line pixels only, so region pixels of `colored` stay exactly their flat color
-    alpha = cv2.bitwise_and(ink.alpha, 255, mask=(regions == 0).view(np.uint8))
+    # the line layer covers ink pixels only, so region pixels of `colored` stay exactly their flat color
+    alpha = cv2.bitwise_and(ink.alpha, 255, mask=ink_line.view(np.uint8))
     rgb = cv2.bitwise_and(ink.rgb, ink.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
     colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()
     proof = measure_adherence(colored, regions=regions, hinted=hinted)
+    if filled is not None:
+        proof.update(measure_trace_fill(colored, index=index, fill=filled))
     t4 = time.perf_counter()
     timings.update({"fill": (t3 - t2) * 1000, "proof": (t4 - t3) * 1000})
     return ColorizeResult(
@@ -212,4 +268,6 @@ def colorize(
         outside=outside,
         paper=paper,
         gaps=found.gaps,
+        trace=index,
+        trace_rules=found.rules,
     )

@@ -1,5 +1,7 @@
 """One path from any color prompt to one hint set: points and strokes, a hint image, a palette by part name,
-a reference picture, or any mix, on a drawing whose lines and regions are found once.
+a reference picture, or any mix, on a drawing whose lines and regions are found once. The prompt's
+`trace_lines` (which line colors are trace lines and how each is filled, `pipeline.trace_lines`) is read
+and checked here too, so the lines found are the ones colorize fills.
 
 Precedence, lowest first: the reference picture's colors, then the palette's (a named part overrides what
 the reference implied), then the hint image, then points and strokes (the user's own marks win). It holds
@@ -12,7 +14,7 @@ exactly the regions that get painted.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +22,9 @@ import numpy as np
 from pipeline.colorize import Found, find_lines_and_regions
 from pipeline.hints import Hints, empty_hints, hints_from_image, hints_from_json
 from pipeline.prompts import palette_hints
-from pipeline.reference import reference_hints
+from pipeline.reference import flagged_matches, reference_hints
 from pipeline.regions import assign_line_pixels
+from pipeline.trace_lines import trace_rules
 
 __all__ = ["PromptHints", "prompt_to_hints"]
 
@@ -68,7 +71,7 @@ def prompt_to_hints(
     prompt: dict,
     *,
     hint_image: np.ndarray | None = None,
-    reference: np.ndarray | None = None,
+    reference: np.ndarray | Sequence[np.ndarray] | None = None,
     part_map: Callable[[np.ndarray], np.ndarray] | None = None,
     gap_px: int = 3,
     min_area: int = 8,
@@ -77,15 +80,23 @@ def prompt_to_hints(
 ) -> PromptHints:
     """Turn a prompt into hints for drawing (H, W, 4) uint8.
 
-    prompt: the JSON prompt as given, {"points": [...], "strokes": [...], "palette": {part: color}} (any
-    keys; others are ignored). hint_image: (H, W, 3|4) uint8, transparent or white pixels carry no hint.
-    reference: (H', W', 3) uint8, a colored picture of the character. part_map: drawing -> (H, W) part
+    prompt: the JSON prompt as given, {"points": [...], "strokes": [...], "palette": {part: color},
+    "trace_lines": {color: rule} or false} (any keys; others are ignored). hint_image: (H, W, 3|4)
+    uint8, transparent or white pixels carry no hint.
+    reference: (H', W', 3) uint8, a colored picture of the character, or several (a model sheet; the best
+    matching one colors the drawing). part_map: drawing -> (H, W) part
     indices, called only when the prompt has a palette (it runs the part model). `name` is quoted in errors.
     """
     height, width = drawing.shape[:2]
     timings: dict[str, float] = {}
+    rules = trace_rules(prompt.get("trace_lines"))
     found = find_lines_and_regions(
-        drawing, gap_px=gap_px, min_area=min_area, line_threshold=line_threshold, timings=timings
+        drawing,
+        gap_px=gap_px,
+        min_area=min_area,
+        line_threshold=line_threshold,
+        timings=timings,
+        rules=rules,
     )
     regions, report, points = found.regions, {}, []
     if reference is not None:
@@ -93,6 +104,7 @@ def prompt_to_hints(
         derived, matches, regions = reference_hints(reference, regions=regions)
         points += derived["points"]
         report["reference_matches"] = matches
+        report["reference_flagged"] = flagged_matches(matches)
         timings["reference"] = _ms(t1)
     palette = prompt.get("palette")
     if palette:

@@ -64,26 +64,27 @@ def drawing_regions(
     return find_regions(found.mask, gap_px=gap_px, min_area=min_area)
 
 
-def part_index(name: str) -> int:
-    """Index into PART_NAMES of a part name or synonym (case, spaces and hyphens ignored); else BadPrompt."""
+def part_index(name: str, *, where: str = "the palette") -> int:
+    """Index into PART_NAMES of a part name or synonym (case, spaces and hyphens ignored); else BadPrompt
+    naming `where` the name was given."""
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
     key = SYNONYMS.get(key, key)
     if key not in PART_NAMES:
         raise BadPrompt(
-            f"unknown part name {name!r} in the palette; known parts: {', '.join(PART_NAMES)} "
+            f"unknown part name {name!r} in {where}; known parts: {', '.join(PART_NAMES)} "
             f"(also accepted: {', '.join(sorted(SYNONYMS))})."
         )
     return PART_NAMES.index(key)
 
 
-def resolve_palette(palette: dict[str, str]) -> dict[int, Color]:
+def resolve_palette(palette: dict[str, str], *, where: str = "the palette") -> dict[int, Color]:
     """Part index -> (r, g, b) from {"hair": "#5a3825", "iris": "#2e7d32"}; a part twice is BadPrompt."""
     if not isinstance(palette, dict) or not palette:
         raise BadPrompt('a palette is a non-empty object of part name -> color, e.g. {"hair": "#5a3825"}.')
     out: dict[int, Color] = {}
     named: dict[int, str] = {}
     for name, color in palette.items():
-        k = part_index(name)
+        k = part_index(name, where=where)
         if k in named:
             raise BadPrompt(f"palette names part {PART_NAMES[k]!r} twice ({named[k]!r} and {name!r}).")
         named[k] = name

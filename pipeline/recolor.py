@@ -7,7 +7,8 @@ public for the API, which checks edits before it queues a job.
 DESIGN.md recolor step 2: every block is sampled at its center and its boundary ring, the two means are
 averaged into one hint at the block's representative point, and edits override. Colorizing the same
 drawing with that prompt gives the same regions, every region hinted, so unedited blocks keep their
-colors pixel for pixel and edited blocks get exactly the requested color.
+colors pixel for pixel and edited blocks get exactly the requested color. Trace lines are filled again by
+their rules (the parent's `trace_lines`, kept in the target prompt) from the new colors.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pipeline.color import Color, delta_e2000, rgb_to_lab
 from pipeline.colorize import ColorizeResult, UnhintedFill, colorize
 from pipeline.errors import BadInput, HintOutOfBounds, UnknownBlock
 from pipeline.hints import check_overlay, format_color, hints_from_json
+from pipeline.part_edits import part_edits
+from pipeline.trace_lines import rules_json, trace_rules
 
 __all__ = [
     "RecolorResult",
@@ -208,6 +211,7 @@ class RecolorResult:
     target: dict
     locality: dict
     timings: dict[str, float]
+    parts: dict | None = None  # with part edits: which regions each named part covered (`part_edits`)
 
 
 def recolor(
@@ -218,20 +222,32 @@ def recolor(
     by_id: dict[int, Color] | None = None,
     at: list[tuple[int, int, Color]] | None = None,
     edit_image: np.ndarray | None = None,
+    parts: dict[str, str] | None = None,
+    part_map: np.ndarray | None = None,
     gap_px: int = 3,
     min_area: int = 8,
     fill_unhinted: UnhintedFill | None = None,
+    trace_lines: object = None,
 ) -> RecolorResult:
     """Recolor a revision: drawing (H, W, 4) uint8 line art, colored (H, W, 3) the parent's colored image,
     regions (H, W) its region map. Blocks follow those regions and the new colorize fills the same ones,
-    so every pixel outside the edited blocks comes out as it was; `locality` measures that."""
+    so every pixel outside the edited blocks comes out as it was; `locality` measures that.
+
+    `parts` {"hair": "#5a3825"} with `part_map` (H, W) (indices into PART_NAMES) edits every block of each
+    named part (`pipeline.part_edits`); block ids and points given beside it win.
+    trace_lines: the parent prompt's `trace_lines`; trace lines are refilled by those rules."""
     t0 = time.perf_counter()
     blocks = blockify(colored, regions=regions)
     t1 = time.perf_counter()
+    part_report = None
+    if parts:
+        by_part, part_report = part_edits(parts, regions=regions, part_map=part_map)
+        by_id = {**by_part, **(by_id or {})}
     edits = collect_edits(blocks=blocks, by_id=by_id, at=at, edit_image=edit_image)
-    target = target_prompt(blocks=blocks, colored=colored, edits=edits)
+    rules = trace_rules(trace_lines)
+    target = {**target_prompt(blocks=blocks, colored=colored, edits=edits), "trace_lines": rules_json(rules)}
     t2 = time.perf_counter()
-    hints = hints_from_json(target, width=drawing.shape[1], height=drawing.shape[0])
+    hints = hints_from_json({"points": target["points"]}, width=drawing.shape[1], height=drawing.shape[0])
     result = colorize(
         drawing,
         hints,
@@ -239,11 +255,18 @@ def recolor(
         min_area=min_area,
         fill_unhinted=fill_unhinted,
         regions=regions,
+        trace_lines=rules_json(rules),
     )
     locality = recolor_locality(
         parent=colored, child=result.colored, labels=blocks.labels, edits=edits, line_mask=regions == 0
     )
     timings = {"blockify": round((t1 - t0) * 1000, 2), "target": round((t2 - t1) * 1000, 2), **result.timings}
     return RecolorResult(
-        result=result, blocks=blocks, edits=edits, target=target, locality=locality, timings=timings
+        result=result,
+        blocks=blocks,
+        edits=edits,
+        target=target,
+        locality=locality,
+        timings=timings,
+        parts=part_report,
     )

@@ -8,16 +8,15 @@
    regions agree best on one color.
 3. Matching: a region takes the color most of its pixels land on when at least half agree (confidence =
    that share); otherwise the reference region that scores best on overlap, relative position, relative
-   size, shape (aspect) and, when both part maps are given, part label (confidence = that score). Matches
-   under `min_confidence` are left unhinted (the colorizer fills them).
-4. Splitting: parts are often separated by color alone, with no line between them, and one color per
-   line-bounded region cannot follow the reference there. When the lines correlate at least
-   `min_alignment`, a region over which a second reference color lands on a piece large and thick enough
-   (not a sliver along a line, which is what misalignment leaves) is cut along the aligned reference's
-   color edges: the landed colors are cleaned (ink, off-picture and rare colors take the nearest kept
-   color, then a mode filter, then pieces too small or too thin join the neighbour they touch most) and
-   every piece left becomes a sub-region hinted with its color. Sizes are fractions of the drawing's
-   foreground box side, so they hold at any resolution; thresholds were tuned on the OpenMoji train split.
+   size, shape (aspect) and, when both part maps are given, part label (confidence = that score). A region
+   of the character never takes the paper around the reference (`outside_regions`), nor counts landing
+   there as a vote: a pose that moved an arm off the reference's arm lands it on paper. Matches under
+   `min_confidence` are left unhinted (the colorizer fills them); under LOW_CONFIDENCE, flagged.
+4. Splitting (`pipeline.reference_split`): parts separated by color alone, with no line between them, are
+   cut along the aligned reference's colors when the lines correlate at least `min_alignment`.
+5. Views: each picture of a model sheet, and each picture's mirror image, is matched; the one whose
+   matches are most confident (by area) wins, so a mirrored view or the sheet's side view colors the
+   drawing as well as a same-facing front view.
 
 `reference_hints` returns the refined region map: colorize must fill it (`colorize(..., regions=...)`), so
 each sub-region is painted exactly. Without splits the map is the one given, unchanged.
@@ -25,26 +24,27 @@ each sub-region is painted exactly. Without splits the map is the one given, unc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
 from pipeline import alignment
-from pipeline.blockify import bounding_boxes, inner_distance
+from pipeline.blockify import inner_distance
 from pipeline.color import Color, pack_rgb, unpack_rgb
+from pipeline.colorize import outside_regions
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color
 from pipeline.part_maps import region_parts
 from pipeline.prompts import hint_points, region_points
+from pipeline.reference_split import apply_splits, find_splits
 from pipeline.regions import merge_specks, number_in_reading_order
 
-__all__ = ["color_regions", "reference_hints"]
+__all__ = ["LOW_CONFIDENCE", "color_regions", "flagged_matches", "reference_hints"]
 
-Piece = tuple[np.ndarray, int]  # (h, w) bool mask in a region's box, packed 0xRRGGBB color
+LOW_CONFIDENCE = 0.5  # a region matched less surely than this is flagged for a lead to look at
+_MIRROR_MARGIN = 0.02  # line correlation a mirror image must gain (symmetric drawings tie within 0.001)
 _TRUST = 0.6  # line correlation above which the refined alignment is taken without a color vote
-_SPLIT_SHARE = 0.03  # a second color must cover this share of a region ...
-_SPLIT_AREA = 0.004  # ... and this much area (x box side squared), and every piece must keep this area,
-_SPLIT_DEPTH = 0.012  # be this thick (x box side; distance from its middle to its edge),
-_SPLIT_WINDOW = 0.02  # after a mode filter this wide (x box side)
 
 
 def color_regions(
@@ -157,155 +157,66 @@ def _align(
     return pick, vote
 
 
-def _nearest_fill(index: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """index with every unknown pixel set to the value of its nearest known pixel (L2)."""
-    if known.all() or not known.any():
-        return index
-    _, nearest = cv2.distanceTransformWithLabels(
-        (~known).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    lut = np.zeros(int(nearest.max()) + 1, index.dtype)
-    lut[nearest[known]] = index[known]
-    return lut[nearest]
+def _outside_mask(regions: np.ndarray) -> np.ndarray:
+    """(N+1,) bool: the regions that are the paper around the picture (`outside_regions`)."""
+    mask = np.zeros(int(regions.max(initial=0)) + 1, bool)
+    mask[list(outside_regions(regions))] = True
+    return mask
 
 
-def _pieces(index: np.ndarray, inside: np.ndarray, *, min_area: float, min_depth: float) -> np.ndarray:
-    """(h, w) int32 pieces of equal index in `inside`; small or thin ones join the piece they touch most."""
-    pieces = np.zeros(index.shape, np.int32)
-    for j in np.unique(index[inside]).tolist():
-        _, comp = cv2.connectedComponents((inside & (index == j)).view(np.uint8), connectivity=4)
-        pieces = np.where(comp > 0, comp + pieces.max(), pieces)
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    while True:
-        ids = np.unique(pieces[pieces > 0])
-        if len(ids) < 2:
-            return pieces
-        area = np.bincount(pieces.ravel(), minlength=int(ids.max()) + 1)
-        depth = np.zeros(len(area), np.float32)
-        np.maximum.at(depth, pieces.ravel(), inner_distance(pieces, valid=inside).ravel())
-        bad = [i for i in ids.tolist() if area[i] < min_area or depth[i] < min_depth]
-        if not bad:
-            return pieces
-        worst = min(bad, key=lambda i: (depth[i], area[i], i))
-        mask = (pieces == worst).view(np.uint8)
-        ring = pieces[(cv2.dilate(mask, cross) > 0) & (mask == 0) & inside]
-        ring = ring[ring > 0]
-        pieces[mask > 0] = int(np.bincount(ring).argmax()) if len(ring) else int(ids[ids != worst][0])
-
-
-def _cut(inside: np.ndarray, landed: np.ndarray, *, colors: list[int], unit: float) -> list[Piece]:
-    """The pieces of one region (a box around it, `inside` its mask) after cleaning the landed colors."""
-    index = np.full(inside.shape, -1, np.int32)
-    for j, value in enumerate(colors):
-        index[inside & (landed == value)] = j
-    index = _nearest_fill(index, index >= 0)
-    window = int(round(_SPLIT_WINDOW * unit)) | 1
-    if window > 1:  # mode filter: each pixel takes the color most of its window inside the region carries
-        votes = np.stack(
-            [
-                cv2.boxFilter(
-                    (inside & (index == j)).astype(np.float32),
-                    -1,
-                    (window, window),
-                    normalize=False,
-                    borderType=cv2.BORDER_CONSTANT,
-                )
-                for j in range(len(colors))
-            ]
+def _matches(
+    score: np.ndarray,
+    *,
+    vote: dict[int, tuple[float, int]],
+    pair: np.ndarray,
+    ref_color: np.ndarray,
+    ref_ink: np.ndarray,
+    min_confidence: float,
+) -> tuple[list[dict], dict[int, Color]]:
+    """(matches, colors): each region takes the reference region that scores best, or the color most of
+    its pixels land on when at least half agree (from where most of them lie)."""
+    nt, nr = score.shape[0] - 1, score.shape[1] - 1
+    colors: dict[int, Color] = {}
+    matches = []
+    for t in range(1, nt + 1):
+        r = int(score[t].argmax())
+        conf, color = (
+            float(np.clip(score[t, r], 0, 1)),
+            unpack_rgb(ref_color[r]) if ref_color[r] >= 0 else None,
         )
-        index = np.where(inside, np.argmax(votes, 0), -1).astype(np.int32)
-    pieces = _pieces(index, inside, min_area=_SPLIT_AREA * unit**2, min_depth=_SPLIT_DEPTH * unit)
-    out = []
-    for k in np.unique(pieces[pieces > 0]).tolist():
-        mask = pieces == k
-        out.append((mask, colors[int(np.bincount(index[mask]).argmax())]))
-    return out
-
-
-def _splits(regions: np.ndarray, *, landed: np.ndarray, unit: float) -> list[tuple[int, tuple, list[Piece]]]:
-    """(region id, its box as slices, pieces) for each region cut in two or more pieces by landed colors."""
-    # landed (H, W) int64: the packed reference color each drawing pixel lands on, -1 where unknown
-    sel = (regions > 0) & (landed >= 0)
-    keys, counts = np.unique(regions[sel].astype(np.int64) << 24 | landed[sel], return_counts=True)
-    count = int(regions.max(initial=0))
-    area = np.bincount(regions.ravel(), minlength=count + 1)
-    rid, value = keys >> 24, keys & 0xFFFFFF
-    big = (counts >= _SPLIT_AREA * unit**2) & (counts >= _SPLIT_SHARE * area[rid])
-    many = np.bincount(rid[big], minlength=count + 1) >= 2
-    boxes = bounding_boxes(regions, count=count)
-    out = []
-    for t in np.flatnonzero(many).tolist():
-        x0, y0, x1, y1 = boxes[t].tolist()
-        box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
-        colors = value[(rid == t) & big].tolist()
-        pieces = _cut(regions[box] == t, landed[box], colors=colors, unit=unit)
-        if len(pieces) > 1:
-            out.append((t, box, pieces))
-    return out
-
-
-def _split(
-    regions: np.ndarray,
-    splits: list[tuple[int, tuple, list[Piece]]],
-    *,
-    matches: list[dict],
-    colors: dict[int, Color],
-    landed: np.ndarray,
-    sources: np.ndarray,
-) -> tuple[dict[int, Color], list[dict], np.ndarray]:
-    """(colors, matches, regions) with split regions replaced by their pieces, ids in reading order."""
-    # a piece's confidence: the share of its pixels landing on its color; source: where most of those land
-    count = int(regions.max(initial=0))
-    refined = regions.copy()
-    pieces: dict[int, dict] = {}
-    for t, box, parts in splits:
-        for mask, value in parts:
-            tid = count + 1 + len(pieces)
-            refined[box][mask] = tid
-            got = landed[box][mask]
-            known = got >= 0
-            on = sources[box][mask][got == value]
-            pieces[tid] = {
-                "source": int(np.bincount(on).argmax()) if len(on) else None,
-                "confidence": round(float((got[known] == value).mean()) if known.any() else 0.0, 3),
-                "color": value,
-                "split_from": t,
+        share, value = vote.get(t, (0.0, 0))
+        if share >= 0.5 and share >= conf:
+            r = int((pair[t] * (np.arange(nr + 1) > 0) * ~ref_ink).argmax())
+            conf, color = share, unpack_rgb(value)
+        ok = conf >= min_confidence and color is not None
+        if ok:
+            colors[t] = color
+        matches.append(
+            {
+                "region": t,
+                "source": r if ok else None,
+                "confidence": round(conf, 3),
+                "color": format_color(color) if ok else None,
             }
-    final = number_in_reading_order(refined)
-    new_id = np.zeros(int(refined.max()) + 1, np.int32)
-    new_id[refined.ravel()] = final.ravel()
-    split_ids = {t for t, _, _ in splits}
-    out_colors = {int(new_id[t]): rgb for t, rgb in colors.items() if t not in split_ids}
-    out = [{**m, "region": int(new_id[m["region"]])} for m in matches if m["region"] not in split_ids]
-    for tid, piece in pieces.items():
-        rgb = unpack_rgb(piece["color"])
-        out_colors[int(new_id[tid])] = rgb
-        out.append({"region": int(new_id[tid]), **piece, "color": format_color(rgb)})
-    return out_colors, sorted(out, key=lambda m: m["region"]), final
+        )
+    return matches, colors
 
 
-def reference_hints(
-    reference_rgb: np.ndarray,
+def _reference_once(
+    ref: np.ndarray,
     *,
     regions: np.ndarray,
-    reference_regions: np.ndarray | None = None,
-    part_map: np.ndarray | None = None,
-    reference_part_map: np.ndarray | None = None,
-    min_confidence: float = 0.35,
-    angles: tuple[float, ...] = (-10.0, -5.0, 0.0, 5.0, 10.0),
-    split: bool = True,
-    min_alignment: float = 0.8,
-) -> tuple[dict, list[dict], np.ndarray]:
-    """({"points": [...]}, matches, regions): hints from the reference's colors, on a refined region map.
-
-    regions (returned): the given map with the regions the reference colors in several coherent pieces
-    split into sub-regions (all renumbered in reading order; the given map itself when nothing is split);
-    colorize must fill this map. matches: one entry per region of it: {"region", "source" (reference
-    region id or None), "confidence" 0..1, "color" ("#rrggbb" or None when left to the colorizer)}, and
-    "split_from" (the region's id in the given map) for sub-regions. Splits need a line correlation of at
-    least min_alignment; split=False never splits.
-    """
-    ref = np.ascontiguousarray(np.asarray(reference_rgb)[..., :3])
+    reference_regions: np.ndarray | None,
+    part_map: np.ndarray | None,
+    reference_part_map: np.ndarray | None,
+    min_confidence: float,
+    angles: tuple[float, ...],
+    split: bool,
+    min_alignment: float,
+) -> tuple[dict[int, Color], list[dict], np.ndarray, float, float]:
+    """(colors, matches, regions, quality, line correlation) from one reference picture (the correlation is
+    -1 when the refined alignment was not taken); quality is the confidence of the
+    matches, averaged over the drawing's regions by area (the outside left out)."""
     if reference_regions is None:
         ref_regions, ref_ink = _color_components(ref)
     else:
@@ -313,14 +224,10 @@ def reference_hints(
         ref_ink = np.zeros(int(ref_regions.max(initial=0)) + 1, bool)
     if ref_regions.shape != ref.shape[:2]:
         raise BadPrompt("reference regions must have the reference picture's size.")
-    regions = np.asarray(regions, np.int32)
     nt, nr = int(regions.max(initial=0)), int(ref_regions.max(initial=0))
     if nt == 0 or nr == 0:
-        return (
-            {"points": []},
-            [{"region": r, "source": None, "confidence": 0.0, "color": None} for r in range(1, nt + 1)],
-            regions,
-        )
+        none = [{"region": r, "source": None, "confidence": 0.0, "color": None} for r in range(1, nt + 1)]
+        return {}, none, regions, 0.0, -1.0
     packed = pack_rgb(ref)
     ref_color = _component_colors(packed, ref_regions)
     sel = regions > 0
@@ -352,36 +259,103 @@ def reference_hints(
         score = np.where(t_lab[:, None] == r_lab[None, :], score, score * 0.6)
     score[:, ref_ink] *= 0.5  # what looks like ink is a source only when nothing else fits
     score[:, 0] = -1.0  # reference lines are no source
-    colors: dict[int, Color] = {}
-    matches = []
-    for t in range(1, nt + 1):
-        r = int(score[t].argmax())
-        conf, color = (
-            float(np.clip(score[t, r], 0, 1)),
-            unpack_rgb(ref_color[r]) if ref_color[r] >= 0 else None,
-        )
-        share, value = vote.get(t, (0.0, 0))
-        if share >= 0.5 and share >= conf:  # most pixels agree on one color: take it, from where it lies
-            r = int((pair[t] * (np.arange(nr + 1) > 0) * ~ref_ink).argmax())
-            conf, color = share, unpack_rgb(value)
-        ok = conf >= min_confidence and color is not None
-        if ok:
-            colors[t] = color
-        matches.append(
-            {
-                "region": t,
-                "source": r if ok else None,
-                "confidence": round(conf, 3),
-                "color": format_color(color) if ok else None,
-            }
-        )
+    t_out, r_out = _outside_mask(regions), _outside_mask(ref_regions)
+    score[np.ix_(~t_out, r_out)] = 0.0  # a region of the character never takes the paper around the reference
+    inside_vote = _vote(regions, packed[ry, rx], sel & ~t_out[regions] & ~r_out[landed])
+    for t in np.flatnonzero(~t_out[1:]) + 1:
+        vote[int(t)] = inside_vote.get(int(t), (0.0, 0))  # landing on the paper is no vote for the character
+    matches, colors = _matches(
+        score,
+        vote=vote,
+        pair=pair,
+        ref_color=ref_color,
+        ref_ink=ref_ink,
+        min_confidence=min_confidence,
+    )
+    area = np.bincount(regions.ravel(), minlength=nt + 1).astype(np.float64) * ~t_out
+    quality = float(sum(area[m["region"]] * m["confidence"] for m in matches) / max(area.sum(), 1.0))
     if split and correlation >= min_alignment:
         off = alignment.off_picture(matrices[pick], regions.shape, ref.shape[:2])
         landed_color = np.where(ref_ink[landed] | off, -1, ref_color[landed])  # ink, lines, off the picture
         unit = float(np.sqrt((tbox[2] - tbox[0]) * (tbox[3] - tbox[1])))
-        splits = _splits(regions, landed=landed_color, unit=unit)
+        splits = find_splits(regions, landed=landed_color, unit=unit)
         if splits:
-            colors, matches, regions = _split(
+            colors, matches, regions = apply_splits(
                 regions, splits, matches=matches, colors=colors, landed=landed_color, sources=landed
             )
-    return hint_points(colors, region_points(regions)), matches, regions
+    return colors, matches, regions, quality, correlation
+
+
+def _flip(array: np.ndarray | None) -> np.ndarray | None:
+    """The array mirrored left to right (None stays None)."""
+    return None if array is None else np.ascontiguousarray(array[:, ::-1])
+
+
+def flagged_matches(matches: list[dict], *, below: float = LOW_CONFIDENCE) -> list[int]:
+    """The regions whose reference match is less sure than `below` (or that found none), for review."""
+    return [m["region"] for m in matches if m["color"] is None or m["confidence"] < below]
+
+
+def reference_hints(
+    reference_rgb: np.ndarray | Sequence[np.ndarray],
+    *,
+    regions: np.ndarray,
+    reference_regions: np.ndarray | None = None,
+    part_map: np.ndarray | None = None,
+    reference_part_map: np.ndarray | None = None,
+    min_confidence: float = 0.35,
+    angles: tuple[float, ...] = (-10.0, -5.0, 0.0, 5.0, 10.0),
+    split: bool = True,
+    min_alignment: float = 0.8,
+    mirror: bool = True,
+) -> tuple[dict, list[dict], np.ndarray]:
+    """({"points": [...]}, matches, regions): hints from the reference's colors, on a refined region map.
+
+    reference_rgb: one colored picture (H', W', 3) or several (a model sheet: front, side, back...). Each
+    picture, and with `mirror` its mirror image, is matched; the one whose matches are most confident
+    wins (a drawing takes its colors from one view of the sheet). regions (returned): the given map with
+    the regions the reference colors in several coherent pieces split into sub-regions (all renumbered in
+    reading order; the given map itself when nothing is split); colorize must fill this map. matches: one
+    entry per region of it: {"region", "source" (reference region id or None), "confidence" 0..1, "color"
+    ("#rrggbb" or None when left to the colorizer), "picture" (index of the picture), "mirrored"}, and
+    "split_from" (the region's id in the given map) for sub-regions. Splits need a line correlation of at
+    least min_alignment; split=False never splits. reference_regions and reference_part_map describe a
+    single picture.
+    """
+    pictures = [reference_rgb] if isinstance(reference_rgb, np.ndarray) else list(reference_rgb)
+    if not pictures:
+        raise BadPrompt("a reference prompt needs at least one picture.")
+    if len(pictures) > 1 and (reference_regions is not None or reference_part_map is not None):
+        raise BadPrompt("reference regions and part maps describe one picture; give one picture with them.")
+    regions = np.asarray(regions, np.int32)
+    best = None
+    for index, picture in enumerate(pictures):
+        ref = np.ascontiguousarray(np.asarray(picture)[..., :3])
+        options = {
+            "regions": regions,
+            "part_map": part_map,
+            "min_confidence": min_confidence,
+            "angles": angles,
+            "split": split,
+            "min_alignment": min_alignment,
+        }
+        got = _reference_once(
+            ref, reference_regions=reference_regions, reference_part_map=reference_part_map, **options
+        )
+        mirrored = False
+        if mirror:
+            flipped = _reference_once(
+                np.ascontiguousarray(ref[:, ::-1]),
+                reference_regions=_flip(reference_regions),
+                reference_part_map=_flip(reference_part_map),
+                **options,
+            )
+            # a symmetric drawing matches its mirror image about as well: the mirror must align its lines
+            # clearly better, and match more surely
+            if flipped[4] > got[4] + _MIRROR_MARGIN and flipped[3] > got[3]:
+                got, mirrored = flipped, True
+        if best is None or got[3] > best[0][3] + 1e-9:
+            best = (got, index, mirrored)
+    (colors, matches, refined, *_), index, mirrored = best
+    matches = [{**m, "picture": index, "mirrored": mirrored} for m in matches]
+    return hint_points(colors, region_points(refined)), matches, refined

@@ -17,7 +17,11 @@ from db import queries
 from db.models import JOB_STATES
 from pipeline.errors import BadInput
 from studio import failures, runner
+from studio.export_cli import export_app
 from studio.ops_cli import db_app, ops_app, token_app
+from studio.propagate_cli import propagate_app
+from studio.publish_cli import publish_app
+from studio.recolor_cli import recolor_app
 from studio.runner import console, context, friendly
 from studio.train_cli import train_app
 
@@ -32,18 +36,12 @@ app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 app.add_typer(ops_app)  # worker, reconcile, retry, serve: top-level commands
+app.add_typer(publish_app)  # publish: a batch to Kitsu
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
-
-
-def _parse_pairs(values: list[str], *, what: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, color = value.partition("=")
-        if not sep or not key.strip() or not color.strip():
-            raise BadInput(f"{what} {value!r} is not KEY=#RRGGBB (for example 12=#aa3300).")
-        pairs[key.strip()] = color.strip()
-    return pairs
+app.add_typer(export_app)  # export: a top-level command
+app.add_typer(recolor_app)  # recolor: blocks or parts, one revision or a character
+app.add_typer(propagate_app)  # propagate: a character's approved colors to its other drawings
 
 
 @app.command()
@@ -104,77 +102,29 @@ def blockify(
     revision: Annotated[
         int | None, typer.Option(help="Blockify a revision instead (blocks follow its regions).")
     ] = None,
+    by: Annotated[
+        str, typer.Option(help="With --revision: blocks (one per region) or parts (one per part).")
+    ] = "blocks",
 ) -> None:
     """Split a colored image (or a revision) into blocks, each filled with its mean color."""
     from workers.submit import submit_blockify
 
     if (colored is None) == (revision is None):
         raise BadInput("give either a COLORED image or --revision ID.")
+    if by == "parts" and revision is None:
+        raise BadInput("--by parts needs --revision ID: the revision's line drawing gives the parts.")
     if colored is not None and not colored.is_file():
         raise BadInput(f"image {str(colored)!r} does not exist.")
     ctx = context()
     if colored is not None:
         job_id = submit_blockify(ctx, image=colored.read_bytes(), name=colored.name)
     else:
-        job_id = submit_blockify(ctx, revision_id=revision)
+        job_id = submit_blockify(ctx, revision_id=revision, by=by)
     (job,) = runner.wait_jobs(ctx, [job_id], label="blockifying")
     runner.raise_if_failed(job, what="blockify")
     names = {"blocks": "blocks.png", "block_labels": "block_labels.png", "blocks_json": "blocks.json"}
     runner.write_assets(ctx, job.result["assets"], out, names)
     console.print(f"{job.result['block_count']} blocks → {out}/")
-
-
-@app.command()
-@friendly
-def recolor(
-    revision_id: Annotated[int, typer.Argument(help="The revision to recolor.")],
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Folder for the new revision's images and result.json.")
-    ],
-    set_: Annotated[
-        list[str], typer.Option("--set", help="BLOCK_ID=#RRGGBB; repeat for several blocks.")
-    ] = [],  # noqa: B006
-    at: Annotated[list[str], typer.Option(help="X,Y=#RRGGBB: recolor the block under pixel (X, Y).")] = [],  # noqa: B006
-    edit_image: Annotated[
-        Path | None,
-        typer.Option(help="blocks.png painted over: changed pixels pick the blocks and their new colors."),
-    ] = None,
-) -> None:
-    """Change the color of chosen blocks; everything not edited stays exactly as it was."""
-    from workers.submit import submit_recolor
-
-    edits = _parse_pairs(set_, what="--set")
-    points = []
-    for key, color in _parse_pairs(at, what="--at").items():
-        x, sep, y = key.partition(",")
-        if not sep or not x.strip().lstrip("-").isdigit() or not y.strip().lstrip("-").isdigit():
-            raise BadInput(f"--at {key!r} is not X,Y with whole pixel coordinates.")
-        points.append([int(x), int(y), color])
-    if edit_image is not None and not edit_image.is_file():
-        raise BadInput(f"edit image {str(edit_image)!r} does not exist.")
-    if not edits and not points and edit_image is None:
-        raise BadInput("recolor needs at least one --set BLOCK_ID=#RRGGBB, --at X,Y=#RRGGBB or --edit-image.")
-    ctx = context()
-    job_id = submit_recolor(
-        ctx,
-        revision_id=revision_id,
-        edits=edits,
-        at=points,
-        edit_image=edit_image.read_bytes() if edit_image is not None else None,
-    )
-    (job,) = runner.wait_jobs(ctx, [job_id], label=f"recoloring revision {revision_id}")
-    runner.raise_if_failed(job, what=f"recolor of revision {revision_id}")
-    names = {"colored": "colored.png", "flats": "flats.png", "lines": "lines.png", "regions": "regions.png"}
-    runner.write_assets(ctx, job.result["assets"], out, names)
-    runner.write_json(
-        out / "result.json",
-        {"revision_id": job.revision_id, "parent_revision_id": revision_id, "job_id": job.id, **job.result},
-    )
-    loc = job.result.get("locality", {})
-    console.print(
-        f"revision {job.revision_id} (parent {revision_id}): unchanged outside edits "
-        f"{loc.get('unchanged_outside', 1.0):.2%} → {out}/"
-    )
 
 
 @app.command()

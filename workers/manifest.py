@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import BadInput, BadManifest, BadPrompt
+from pipeline.trace_lines import trace_rules
 
 __all__ = ["STYLES", "SHADED_REMOVED", "DrawingSpec", "check_style", "read_manifest", "read_hint_file"]
 
@@ -37,6 +38,11 @@ class DrawingSpec:
     prompt_payload: dict
     hint_image: bytes | None
     reference: bytes | None = None  # a colored picture of the character whose colors become hints
+    sheet: tuple[bytes, ...] = ()  # its character's model sheet, when the drawing gives no reference itself
+
+    def reference_pictures(self) -> list[bytes]:
+        """The pictures this drawing is colored from: its own reference, else its character's sheet."""
+        return [self.reference] if self.reference is not None else list(self.sheet)
 
 
 def check_style(value: object, *, where: str, error: type[BadInput] = BadInput) -> str:
@@ -111,8 +117,27 @@ def _palette_of(value: object, base: Path, index: int) -> dict:
     return value
 
 
+def _trace_lines_of(levels: list[object], index: int) -> object:
+    """The trace-line rules of a drawing from the batch's, its character's, its own and its hints' values
+    (later levels override colors; false turns trace lines off), checked; None when no level sets any."""
+    merged: object = None
+    for value in levels:
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(merged, dict):
+            merged = {**merged, **value}
+        else:
+            merged = dict(value) if isinstance(value, dict) else value
+    if merged is not None:
+        try:
+            trace_rules(merged)
+        except BadPrompt as exc:
+            raise BadManifest(f"drawing #{index}: {exc}") from exc
+    return merged
+
+
 def _prompt_of(
-    entry: dict, base: Path, index: int, *, palette: object = None
+    entry: dict, base: Path, index: int, *, palette: object = None, trace_lines: object = None
 ) -> tuple[str, dict, bytes | None]:
     hints = entry.get("hints")
     payload: dict = {}
@@ -133,6 +158,9 @@ def _prompt_of(
     palette = entry.get("palette", palette)
     if palette is not None:
         payload["palette"] = _palette_of(palette, base, index)
+    traced = _trace_lines_of([trace_lines, entry.get("trace_lines"), payload.get("trace_lines")], index)
+    if traced is not None:  # kept in the prompt, so the prompt history says how trace lines were filled
+        payload["trace_lines"] = traced
     forms = [
         name
         for name, given in (
@@ -145,6 +173,17 @@ def _prompt_of(
     ]
     kind = forms[0] if len(forms) == 1 else "mixed" if forms else "none"
     return kind, payload, hint_image
+
+
+def _sheet_of(defaults: object, base: Path, index: int) -> tuple[bytes, ...]:
+    """A character's model sheet: the picture or pictures its `reference:` names (one file or a list)."""
+    value = defaults.get("reference") if isinstance(defaults, dict) else None
+    if value is None:
+        return ()
+    names = value if isinstance(value, list) else [value]
+    if not names:
+        raise BadManifest(f"drawing #{index}: its character's 'reference' list is empty.")
+    return tuple(_safe_path(base, v, field="reference", index=index).read_bytes() for v in names)
 
 
 def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
@@ -171,6 +210,7 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
         raise BadManifest(f"manifest {path.name!r}: 'characters' must map character names to settings.")
     specs: list[DrawingSpec] = []
     seen: set[str] = set()
+    sheets: dict[str, tuple[bytes, ...]] = {}  # per character, read once for all its drawings
     for index, entry in enumerate(doc["drawings"], start=1):
         if not isinstance(entry, dict):
             raise BadManifest(f"drawing #{index} must be a mapping with at least 'line'.")
@@ -182,10 +222,20 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
         character = str(entry.get("character", ""))
         defaults = characters.get(character)
         palette = defaults.get("palette") if isinstance(defaults, dict) else None
-        kind, payload, hint_image = _prompt_of(entry, base, index, palette=palette)
-        reference = None
+        traced = _trace_lines_of(
+            [doc.get("trace_lines"), defaults.get("trace_lines") if isinstance(defaults, dict) else None],
+            index,
+        )
+        kind, payload, hint_image = _prompt_of(entry, base, index, palette=palette, trace_lines=traced)
+        reference, sheet = None, ()
         if entry.get("reference") is not None:
             reference = _safe_path(base, entry["reference"], field="reference", index=index).read_bytes()
+        else:
+            if character not in sheets:
+                sheets[character] = _sheet_of(defaults, base, index)
+            sheet = sheets[character]
+            if sheet:  # the character's sheet colors the drawing; its own hints still win
+                kind = "reference" if kind == "none" else "mixed"
         check_style(entry.get("style", "flat"), where=f"drawing #{index}", error=BadManifest)
         specs.append(
             DrawingSpec(
@@ -197,6 +247,7 @@ def read_manifest(path: Path) -> tuple[dict, list[DrawingSpec]]:
                 prompt_payload=payload,
                 hint_image=hint_image,
                 reference=reference,
+                sheet=sheet,
             )
         )
     return doc, specs

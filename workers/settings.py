@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "text"  # json: one JSON object per line, for a log shipper
     task_events: bool = False  # Celery task events, for Flower
+    kitsu_email: str = ""  # `tint publish --kitsu`: the Kitsu user it logs in as
+    kitsu_password: SecretStr = SecretStr("")
 
     @field_validator("gap_px", "min_area", "job_deadline_s", "task_time_limit_s", "max_pixels")
     @classmethod

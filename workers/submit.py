@@ -16,6 +16,7 @@ from db import job_queries, queries
 from db.models import FINAL_JOB_STATES, Job, Revision
 from pipeline.errors import BadInput, NotFound, TintError
 from pipeline.images import decode_image
+from pipeline.part_edits import parse_part_edits
 from workers.celery_app import TASK_QUEUES, app
 from workers.context import Context
 from workers.jobs import session_scope
@@ -58,15 +59,21 @@ def _media_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
+def _reference_payload(shas: list[str]) -> dict:
+    """A prompt's reference: {"asset": sha} for one picture, {"assets": [...]} for a model sheet."""
+    return {"asset": shas[0]} if len(shas) == 1 else {"assets": shas}
+
+
 def _new_drawing_job(ctx: Context, session, spec: DrawingSpec, *, batch_id: int | None) -> Job:
     line_sha = _put_asset(ctx, session, spec.line, media_type=_media_type(spec.line))
     hint_sha = None
     if spec.hint_image is not None:
         hint_sha = _put_asset(ctx, session, spec.hint_image, media_type=_media_type(spec.hint_image))
     payload = spec.prompt_payload
-    if spec.reference is not None:
-        reference_sha = _put_asset(ctx, session, spec.reference, media_type=_media_type(spec.reference))
-        payload = {**payload, "reference": {"asset": reference_sha}}
+    pictures = spec.reference_pictures()
+    if pictures:
+        shas = [_put_asset(ctx, session, data, media_type=_media_type(data)) for data in pictures]
+        payload = {**payload, "reference": _reference_payload(shas)}
     drawing = queries.create_drawing(
         session,
         batch_id=batch_id,
@@ -146,7 +153,8 @@ def _check_images(ctx: Context, specs: list[DrawingSpec]) -> None:
     """Decode every image up front (a front door that must refuse broken uploads before any row exists)."""
     for spec in specs:
         decode_image(spec.line, name=spec.name, max_pixels=ctx.settings.max_pixels)
-        for what, data in (("hint image", spec.hint_image), ("reference picture", spec.reference)):
+        pictures = [("reference picture", data) for data in spec.reference_pictures()]
+        for what, data in [("hint image", spec.hint_image), *pictures]:
             if data is not None:
                 decode_image(data, name=f"{what} of {spec.name}", max_pixels=ctx.settings.max_pixels)
 
@@ -179,9 +187,11 @@ def submit_manifest(
             hint_sha = sha256_hex(spec.hint_image)
             blobs[hint_sha] = spec.hint_image
         payload = spec.prompt_payload
-        if spec.reference is not None:
-            blobs[sha256_hex(spec.reference)] = spec.reference
-            payload = {**payload, "reference": {"asset": sha256_hex(spec.reference)}}
+        pictures = spec.reference_pictures()
+        if pictures:
+            shas = [sha256_hex(data) for data in pictures]
+            blobs.update(zip(shas, pictures, strict=True))
+            payload = {**payload, "reference": _reference_payload(shas)}
         entries.append(
             {
                 "name": spec.name,
@@ -220,16 +230,27 @@ def submit_colorize(ctx: Context, spec: DrawingSpec) -> int:
 
 
 def submit_blockify(
-    ctx: Context, *, image: bytes | None = None, name: str = "image", revision_id: int | None = None
+    ctx: Context,
+    *,
+    image: bytes | None = None,
+    name: str = "image",
+    revision_id: int | None = None,
+    by: str = "blocks",
 ) -> int:
-    """Record and enqueue one blockify job, of an image or of a revision; returns the job id."""
+    """Record and enqueue one blockify job, of an image or of a revision; returns the job id.
+
+    `by="parts"` (a revision only): one block per part of its line drawing instead of one per region."""
+    if by not in ("blocks", "parts"):
+        raise BadInput(f"blockify by {by!r}: choose blocks (one per region) or parts (one per part).")
+    if by == "parts" and revision_id is None:
+        raise BadInput("blocks by part need a revision (--revision ID): its line drawing gives the parts.")
     with session_scope(ctx) as session:
         if revision_id is not None:
             if session.get(Revision, revision_id) is None:
                 raise NotFound(
                     f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions."
                 )
-            params = {"revision_id": revision_id}
+            params = {"revision_id": revision_id, **({"by": by} if by == "parts" else {})}
         else:
             params = {
                 "image_sha": _put_asset(ctx, session, image, media_type=_media_type(image)),
@@ -245,17 +266,26 @@ def submit_blockify(
 
 
 def submit_recolor(
-    ctx: Context, *, revision_id: int, edits: dict[str, str], at: list[list], edit_image: bytes | None = None
+    ctx: Context,
+    *,
+    revision_id: int,
+    edits: dict[str, str],
+    at: list[list],
+    edit_image: bytes | None = None,
+    parts: dict[str, str] | None = None,
 ) -> int:
     """Record and enqueue a recolor of `revision_id`; an unknown revision records nothing.
 
     `edit_image`: the block image painted over; its changed pixels pick the blocks and their colors.
+    `parts`: {"hair": "#5a3825"}, every region of the part (checked here: an unknown name records nothing).
     """
+    if parts:
+        parse_part_edits(parts)
     with session_scope(ctx) as session:
         revision = session.get(Revision, revision_id)
         if revision is None:
             raise NotFound(f"revision {revision_id} does not exist; `tint history DRAWING` lists revisions.")
-        params: dict = {"edits": edits, "at": at}
+        params: dict = {"edits": edits, "at": at, **({"parts": parts} if parts else {})}
         if edit_image is not None:
             params["edit_image_sha"] = _put_asset(
                 ctx, session, edit_image, media_type=_media_type(edit_image)

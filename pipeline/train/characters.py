@@ -49,9 +49,11 @@ class _Frame:
 class _Builder:
     """Draws one character's parts onto a canvas with a shared frame, palette and line style."""
 
-    def __init__(self, rng: np.random.Generator, size: int, palette: Palette) -> None:
-        self.rng, self.pal = rng, palette
-        self.canvas = Canvas(size, line_color=palette.line, rng=rng)
+    def __init__(
+        self, rng: np.random.Generator, size: int, palette: Palette, *, jitter: np.random.Generator
+    ) -> None:
+        self.rng, self.pal = jitter, palette  # jitter: per-stroke widths and gaps, which vary by variant
+        self.canvas = Canvas(size, line_color=palette.line, rng=jitter)
         self.width = rng.uniform(1.4, 4.2) * size / 256  # line width in output px
         self.gap_prob = rng.choice([0.0, 0.08, 0.2])
         self.frame: _Frame | None = None
@@ -83,12 +85,13 @@ def _hair_front(rng: np.random.Generator, hw: float, hh: float) -> np.ndarray:
     return np.concatenate([top, np.stack([xs, ys], 1)])
 
 
-def _face(b: _Builder, rng: np.random.Generator, hw: float, hh: float) -> None:
-    """Eyes (whites, irises, pupils), brows, mouth and nose."""
+def _face(b: _Builder, rng: np.random.Generator, hw: float, hh: float, *, mood: np.random.Generator) -> None:
+    """Eyes (whites, irises, pupils), brows, mouth and nose; `mood` draws the expression (gaze, brows,
+    mouth)."""
     pal = b.pal
     ex, ey = rng.uniform(0.3, 0.45) * hw, rng.uniform(0.0, 0.25)
     simple = rng.random() < 0.15
-    gaze = rng.uniform(-0.05, 0.05, 2)
+    gaze = mood.uniform(-0.05, 0.05, 2)
     for side in (-1, 1):
         cx = side * ex
         if simple:  # emoji-style dot eyes: ink only, no regions
@@ -99,32 +102,32 @@ def _face(b: _Builder, rng: np.random.Generator, hw: float, hh: float) -> None:
         ir = min(aw, ah) * rng.uniform(0.6, 0.9)
         b.shape(ellipse((cx + gaze[0], ey + gaze[1]), (ir, ir), n=32), pal.eyes, "eyes", width=0.6)
         b.canvas.ink_fill(b.frame(ellipse((cx + gaze[0], ey + gaze[1]), (ir * 0.45, ir * 0.45), n=20)))
-        by = ey - ah - rng.uniform(0.1, 0.22)
+        by = ey - ah - mood.uniform(0.1, 0.22)
         brow = capsule((cx - side * 0.18, by + 0.03), (cx + side * 0.12, by - 0.02), 0.05, 0.04, n=8)
         b.shape(brow, pal.hair, "hair", width=0.6)
-    my = rng.uniform(0.45, 0.65)
-    style = rng.choice(["open", "open", "smile", "flat"])
+    my = mood.uniform(0.45, 0.65)
+    style = mood.choice(["open", "open", "smile", "flat"])
     if style == "open":
-        mw, mh = rng.uniform(0.15, 0.35), rng.uniform(0.08, 0.22)
+        mw, mh = mood.uniform(0.15, 0.35), mood.uniform(0.08, 0.22)
         t = np.linspace(0, np.pi, 20)
         mouth = np.stack([mw * np.cos(t), my + mh * np.sin(t)], 1)
         b.shape(mouth, pal.mouth, "mouth", width=0.8)
     else:
         t = np.linspace(0.15 * np.pi, 0.85 * np.pi, 12)
-        curve = rng.uniform(0.02, 0.1) if style == "smile" else 0.0
+        curve = mood.uniform(0.02, 0.1) if style == "smile" else 0.0
         b.stroke(np.stack([0.2 * np.cos(t) * 1.2, my + curve * np.sin(t)], 1), width=0.8)
     if rng.random() < 0.7:
         ny = (ey + my) / 2
         b.stroke(np.array([[0.0, ny - 0.1], [-0.05, ny + 0.05], [0.03, ny + 0.07]]), width=0.6)
 
 
-def _body(b: _Builder, rng: np.random.Generator, hh: float) -> dict[str, float]:
-    """Neck, legs, shoes, torso, arms; returns landmarks accessories need."""
+def _body(b: _Builder, rng: np.random.Generator, hh: float, *, pose: np.random.Generator) -> dict[str, float]:
+    """Neck, legs, shoes, torso, arms (`pose` draws the stance); returns landmarks accessories need."""
     pal = b.pal
     ys = hh + rng.uniform(0.05, 0.3)  # shoulder line
     torso_len, sw = rng.uniform(1.3, 2.4), rng.uniform(0.85, 1.4)
     hip = ys + torso_len
-    leg_len, spread = rng.uniform(1.1, 2.8), rng.uniform(-0.1, 0.5)
+    leg_len, spread = rng.uniform(1.1, 2.8), pose.uniform(-0.1, 0.5)
     b.shape(rounded_box(-0.25, hh - 0.3, 0.25, ys + 0.3, radius=0.1), pal.skin, "skin")
     legwear = rng.choice(["pants", "pants", "shorts", "skirt"])
     for side in (-1, 1):
@@ -169,7 +172,7 @@ def _body(b: _Builder, rng: np.random.Generator, hh: float) -> dict[str, float]:
     sleeve = rng.choice(["long", "short", "none"])
     arm_len = torso_len * rng.uniform(0.9, 1.15)
     for side in (-1, 1):
-        ang = np.radians(rng.uniform(-20, 110))  # 0 = hanging down, 90 = horizontal out
+        ang = np.radians(pose.uniform(-20, 110))  # 0 = hanging down, 90 = horizontal out
         shoulder = (side * (sw - 0.2), ys + 0.25)
         hand = (shoulder[0] + side * np.sin(ang) * arm_len, shoulder[1] + np.cos(ang) * arm_len)
         elbow = ((shoulder[0] + hand[0]) / 2, (shoulder[1] + hand[1]) / 2)
@@ -269,22 +272,41 @@ def _draw_styles(c: Character, *, styles: tuple[str, ...], ink: Color, seed: int
     )
 
 
-def make_character(*, seed: int, size: int = 256, styles: tuple[str, ...] = ()) -> Character:
+def make_character(
+    *,
+    seed: int,
+    size: int = 256,
+    styles: tuple[str, ...] = (),
+    pose: int | None = None,
+    expression: int | None = None,
+) -> Character:
     """One generated character, (size x size); the same seed always gives the same arrays.
 
     styles: any of STYLES, drawn over the character with the truth kept consistent; () draws it plain.
+    pose, expression: the same character (palette, build, hair, clothes, props) in pose number `pose` (arm
+    and leg angles, head tilt, placement) with expression number `expression` (gaze, brows, mouth); with
+    both None, pose and expression come from the seed's own stream, as before variants existed.
     """
     rng = np.random.default_rng(seed)
+    # variants draw pose, expression and line jitter from streams of their own, so the identity's draws
+    # (and so the identity) are the same in every variant
+    varied = pose is not None or expression is not None
+    stance = np.random.default_rng([seed, 1, pose or 0]) if varied else rng
+    mood = np.random.default_rng([seed, 2, expression or 0]) if varied else rng
+    jitter = np.random.default_rng([seed, 3]) if varied else rng
     pal = draw_palette(rng)
-    b = _Builder(rng, size, pal)
+    b = _Builder(rng, size, pal, jitter=jitter)
     hw, hh = rng.uniform(0.85, 1.05), rng.uniform(0.95, 1.15)
     framing = rng.choice(["full", "full", "bust", "head"])
     figure_h = hh + 1.3 + 1.8 + 2.0 + 0.4  # head top .. feet, a typical build
     span = {"full": figure_h + 0.5, "bust": hh * 2 + 2.6, "head": hh * 2.9}[framing]
-    scale = size * rng.uniform(0.8, 0.95) / span
+    scale = size * stance.uniform(0.8, 0.95) / span
     top_y = -hh * 1.25
-    offset = (size / 2 + rng.uniform(-0.08, 0.08) * size, size * 0.06 - top_y * scale + rng.uniform(-4, 4))
-    b.frame = _Frame(scale=scale, angle=rng.uniform(-8, 8), offset=offset)
+    offset = (
+        size / 2 + stance.uniform(-0.08, 0.08) * size,
+        size * 0.06 - top_y * scale + stance.uniform(-4, 4),
+    )
+    b.frame = _Frame(scale=scale, angle=stance.uniform(-8, 8), offset=offset)
     hair_style = rng.choice(["short", "short", "long", "spiky", "bun", "bald"])
     if hair_style == "long":
         b.shape(blob(rng, (0, hh * 0.9), (hw * 1.35, hh * 1.9), wobble=0.06), pal.hair, "hair")
@@ -292,7 +314,7 @@ def make_character(*, seed: int, size: int = 256, styles: tuple[str, ...] = ()) 
         b.shape(ellipse((0, -hh * 1.1), (0.45, 0.4)), pal.hair, "hair")
     marks: dict[str, float] = {}
     if framing != "head" or rng.random() < 0.5:
-        marks = _body(b, rng, hh)
+        marks = _body(b, rng, hh, pose=stance)
     for side in (-1, 1):
         b.shape(ellipse((side * hw, 0.1), (0.2, 0.27), n=24), pal.skin, "skin")
     b.shape(ellipse((0, 0), (hw, hh), n=72), pal.skin, "skin")
@@ -302,7 +324,7 @@ def make_character(*, seed: int, size: int = 256, styles: tuple[str, ...] = ()) 
             b.canvas.paint(
                 b.frame(ellipse((side * 0.55 * hw, 0.38), (0.16, 0.09), n=20)), color=blush, part=P["skin"]
             )
-    _face(b, rng, hw, hh)
+    _face(b, rng, hw, hh, mood=mood)
     if hair_style != "bald":
         front = _hair_front(rng, hw, hh)
         if hair_style == "spiky":

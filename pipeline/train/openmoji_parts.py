@@ -31,7 +31,16 @@ from PIL import Image
 from pipeline.errors import BadInput, NotFound, TintError
 from pipeline.train.sources import npm_pack
 
-__all__ = ["VERSION", "PART_OF_GROUP", "DEFAULT_DATA", "DEFAULT_OUT", "render_part_masks", "main"]
+__all__ = [
+    "VERSION",
+    "PART_OF_GROUP",
+    "DEFAULT_DATA",
+    "DEFAULT_OUT",
+    "render_group_alpha",
+    "render_part_masks",
+    "fetch_svgs",
+    "main",
+]
 
 VERSION = "17.0.0"
 NS = "http://www.w3.org/2000/svg"
@@ -64,6 +73,12 @@ def _one_group(root: ET.Element, index: int, *, viewbox: str) -> bytes:
     return ET.tostring(svg)
 
 
+def render_group_alpha(root: ET.Element, index: int, *, viewbox: str, size: int) -> np.ndarray:
+    """(size, size) uint8 alpha of the SVG's index-th top-level group alone, aliased, on the drawing's canvas
+    (also what `pipeline.train.trace_lines` renders shadow groups with)."""
+    return _render_alpha(_one_group(root, index, viewbox=viewbox), size)
+
+
 def render_part_masks(svg: bytes, *, viewbox: str, size: int) -> np.ndarray:
     """(size, size) uint8 part labels of an OpenMoji SVG: 0 other or empty, 1 skin, 2 hair.
 
@@ -75,12 +90,12 @@ def render_part_masks(svg: bytes, *, viewbox: str, size: int) -> np.ndarray:
         gid = child.get("id")
         if gid in LINE_IDS:
             continue
-        covered = _render_alpha(_one_group(root, k, viewbox=viewbox), size) > 0
+        covered = render_group_alpha(root, k, viewbox=viewbox, size=size) > 0
         parts[covered] = PART_OF_GROUP.get(gid, 0)
     return parts
 
 
-def _fetch(workdir: Path) -> Path:
+def fetch_svgs(workdir: Path) -> Path:
     """Unpack `openmoji@VERSION` from npm into workdir; the folder of its color SVGs."""
     with tarfile.open(npm_pack(f"openmoji@{VERSION}", workdir=workdir)) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith("package/color/svg/")]
@@ -126,14 +141,18 @@ def build(*, data: Path, svgs: Path, out: Path, limit: int | None) -> dict:
     return index
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The command: fetch the package, write the labels, print one line of counts."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_builder(
+    argv: list[str] | None, *, description: str, default_out: Path, default_data: Path, build, what: str
+) -> tuple[dict, Path, float] | None:
+    """The data builders' one command line: --out, --data and --limit checked, the SVGs fetched into a
+    temporary folder and `build(data=, svgs=, out=, limit=)` run; (index, out folder, seconds), or None
+    after one error line."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+        "--out", type=Path, default=default_out, help=f"output folder (default {default_out})"
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the OpenMoji set (its index.json)")
-    parser.add_argument("--limit", type=int, default=None, help="stop after this many labelled drawings")
+    parser.add_argument("--data", type=Path, default=default_data, help="the OpenMoji set (its index.json)")
+    parser.add_argument("--limit", type=int, default=None, help=f"stop after this many {what} drawings")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -143,15 +162,31 @@ def main(argv: list[str] | None = None) -> int:
             raise NotFound(f"no index.json in {args.data}; pass --data the OpenMoji set's folder.")
         out = args.out.expanduser()
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="tint-openmoji-parts-") as tmp:
-            index = build(data=args.data, svgs=_fetch(Path(tmp)), out=out, limit=args.limit)
+        with tempfile.TemporaryDirectory(prefix="tint-openmoji-svgs-") as tmp:
+            index = build(data=args.data, svgs=fetch_svgs(Path(tmp)), out=out, limit=args.limit)
     except TintError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+    return index, out, time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: fetch the package, write the labels, print one line of counts."""
+    done = run_builder(
+        argv,
+        description=__doc__.splitlines()[0],
+        default_out=DEFAULT_OUT,
+        default_data=DEFAULT_DATA,
+        build=build,
+        what="labelled",
+    )
+    if done is None:
         return 1
+    index, out, seconds = done
     by_split = {s: sum(r["split"] == s for r in index["items"]) for s in ("test", "train")}
     print(
         f"{len(index['items'])} labelled drawings of {index['scanned']} scanned "
-        f"(test {by_split['test']}, train {by_split['train']}) in {out}, {time.monotonic() - started:.0f} s"
+        f"(test {by_split['test']}, train {by_split['train']}) in {out}, {seconds:.0f} s"
     )
     return 0
 

@@ -197,7 +197,7 @@ def train(config: TrainConfig) -> dict:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(target)
+            total += float(loss.detach()) * len(target)
         net.eval()
         right = 0
         with torch.no_grad():

@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from db.api_queries import BatchFront
 from db.models import JOB_KINDS, JOB_STATES, Batch, Job, Prompt, Review, Revision
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "DrawingPage",
     "DrawingDetail",
     "BlockOut",
+    "CharacterRecolorIn",
     "BlocksOut",
     "BlockChange",
     "BlockDiffOut",
@@ -99,6 +101,12 @@ class BatchOut(BaseModel):
     owner_token_id: int | None
     created_at: datetime
     progress: dict[str, int] = Field(description="Colorize jobs per state.")
+    drawing_count: int = Field(0, description="Drawings in the batch.")
+    characters: list[str] = Field(default_factory=list, description="The batch's named characters, sorted.")
+    thumbnails: list[str] = Field(
+        default_factory=list,
+        description="Image URLs of the first drawings: the latest revision's colored image, or the line.",
+    )
 
 
 class JobOut(BaseModel):
@@ -191,6 +199,10 @@ class DrawingOut(BaseModel):
     latest_job: JobOut | None
     retakes: int = Field(description="'changes_requested' verdicts over all the drawing's revisions.")
     revision_count: int
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Why the latest revision needs review (adherence under 100%, low-confidence matches).",
+    )
 
 
 class DrawingPage(_Page):
@@ -209,6 +221,8 @@ class BlockOut(BaseModel):
     area: int
     bbox: list[int] = Field(description="[x0, y0, x1, y1], inclusive.")
     point: list[int] = Field(description="[x, y] inside the block.")
+    part: str | None = Field(None, description="With by=parts: the part this block is (hair, skin…).")
+    regions: list[int] | None = Field(None, description="With by=parts: the region (block) ids it covers.")
 
 
 class BlocksOut(BaseModel):
@@ -244,6 +258,29 @@ class RecolorIn(BaseModel):
         default_factory=dict, description='Block id -> "#rrggbb", for example {"4": "#aa3300"}.'
     )
     at: list[PointEdit] = Field(default_factory=list, max_length=1000)
+    parts: dict[str, str] = Field(
+        default_factory=dict,
+        description='Part name -> "#rrggbb", for example {"hair": "#5a3825"}: every region of that part.',
+    )
+
+
+class CharacterRecolorIn(BaseModel):
+    character: str = Field(min_length=1, max_length=200, description="The character, as in the manifest.")
+    parts: dict[str, str] = Field(
+        min_length=1, description='Part name -> "#rrggbb", for example {"hair": "#5a3825"}.'
+    )
+
+
+class PropagateIn(BaseModel):
+    character: str = Field(min_length=1, max_length=200, description="The character, as in the manifest.")
+
+
+class PropagateOut(BaseModel):
+    character: str
+    references: list[int] = Field(
+        description="The approved revisions whose colored pictures are the reference."
+    )
+    jobs: list[JobOut] = Field(description="One colorize job per drawing of the character not approved yet.")
 
 
 class ReportRowOut(BaseModel):
@@ -280,8 +317,21 @@ def out_of(row: object, schema: type[M], **computed: Any) -> M:
     return schema.model_validate({**fields, **computed})
 
 
-def batch_out(batch: Batch, progress: dict[str, int]) -> BatchOut:
-    return out_of(batch, BatchOut, progress=progress)
+def batch_out(batch: Batch, progress: dict[str, int], front: BatchFront | None = None) -> BatchOut:
+    """The batch with its job counts and, when given, what the batch list shows of it (`batch_fronts`)."""
+    front = front or BatchFront()
+    thumbnails = [
+        f"/api/revisions/{revision_id}/assets/colored" if revision_id else f"/api/drawings/{drawing_id}/line"
+        for drawing_id, revision_id in front.thumbnails
+    ]
+    return out_of(
+        batch,
+        BatchOut,
+        progress=progress,
+        drawing_count=front.drawing_count,
+        characters=front.characters,
+        thumbnails=thumbnails,
+    )
 
 
 def job_out(job: Job) -> JobOut:

@@ -1,11 +1,12 @@
-/* Tint review page: batch grid, drawing view with revision timeline, compare, block overlay, recolor,
-   reviews, block diff, keyboard shortcuts. Plain JS against the HTTP API; no build step. */
+/* Tint review page: batch list (progress bars, thumbnail strips), batch grid (filters, flagged drawings),
+   drawing view with revision timeline, compare, block overlay, recolor, reviews, block diff, layered
+   file downloads, keyboard shortcuts. Plain JS against the HTTP API; no build step. */
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const FINAL = ["done", "failed", "cancelled"];
 const state = { me: null, batchId: null, drawings: [], drawing: null, right: null, left: null,
-  labels: null, hover: 0, picked: 0, diff: [], events: null, pendingJob: null };
+  labels: null, hover: 0, picked: 0, diff: [], events: null, pendingJob: null, parts: [], part: null };
 
 async function api(path, options = {}) {
   const init = { credentials: "same-origin", ...options };
@@ -71,22 +72,57 @@ function openEvents(batchId, onJob) {
 
 /* ---- batches ---------------------------------------------------------------------------------- */
 
+const PROGRESS_STATES = ["done", "failed", "cancelled", "running", "queued"];
+
+/* a batch's colorize jobs as one bar: a segment per state, widths in proportion */
+function progressBar(p) {
+  const total = PROGRESS_STATES.reduce((sum, s) => sum + (p[s] || 0), 0);
+  const finished = (p.done || 0) + (p.failed || 0) + (p.cancelled || 0);
+  return el("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": total,
+    "aria-valuenow": finished, title: PROGRESS_STATES.map((s) => `${p[s] || 0} ${s}`).join(", "),
+    dataset: { testid: "batch-progress", finished, total } },
+  ...PROGRESS_STATES.filter((s) => p[s]).map((s) => el("span",
+    { class: `segment ${s}`, style: `width:${(100 * p[s]) / total}%`, dataset: { state: s } })));
+}
+
+function thumbnailStrip(b) {
+  const more = b.drawing_count - b.thumbnails.length;
+  return el("a", { class: "strip", href: `#/batch/${b.id}`, dataset: { testid: "batch-thumbnails" } },
+    ...b.thumbnails.map((src) => el("img", { src, alt: "", loading: "lazy" })),
+    more > 0 ? el("span", { class: "more" }, `+${more}`) : "");
+}
+
+let batchesTimer = null;
 async function showBatches() {
   show("batches");
   $("crumbs").replaceChildren();
   const page = await api("/api/batches?limit=200");
-  $("batch-list").replaceChildren(...page.items.map((b) => el("li", {},
-    el("a", { href: `#/batch/${b.id}` }, `${b.name} (batch ${b.id})`), " ",
-    `${b.progress.done} done, ${b.progress.failed} failed, ${b.progress.queued + b.progress.running} to go`)));
+  $("batch-list").replaceChildren(...page.items.map((b) => el("li", { class: "batch-row", dataset: { batch: b.id } },
+    el("div", { class: "batch-head" }, el("a", { href: `#/batch/${b.id}` }, `${b.name} (batch ${b.id})`), " ",
+      el("span", { class: "counts" }, `${b.drawing_count} drawing${b.drawing_count === 1 ? "" : "s"}: ` +
+        `${b.progress.done} done, ${b.progress.failed} failed, ${b.progress.queued + b.progress.running} to go`)),
+    progressBar(b.progress), thumbnailStrip(b))));
+  // while any batch has jobs to go, look again in a while: the bars fill as jobs finish
+  clearTimeout(batchesTimer);
+  if (page.items.some((b) => b.progress.queued + b.progress.running > 0)) {
+    batchesTimer = setTimeout(() => { if (!$("batches").hidden) showBatches(); }, 2000);
+  }
 }
 
 async function loadBatch(batchId) {
   const params = new URLSearchParams({ batch: batchId, limit: 200 });
   if ($("filter-review").value) params.set("review_status", $("filter-review").value);
   if ($("filter-job").value) params.set("job_state", $("filter-job").value);
+  if (state.batchId !== batchId) $("filter-character").value = "";  // another batch, other characters
+  if ($("filter-character").value) params.set("character", $("filter-character").value);
   const [batch, page] = await Promise.all([api(`/api/batches/${batchId}`), api(`/api/drawings?${params}`)]);
   state.batchId = batchId;
-  state.drawings = page.items;
+  state.flagged = page.items.filter((d) => d.flags.length).length;
+  state.drawings = $("filter-flagged").checked ? page.items.filter((d) => d.flags.length) : page.items;
+  const chosen = $("filter-character").value;
+  $("filter-character").replaceChildren(el("option", { value: "" }, "all"),
+    ...batch.characters.map((c) => el("option", { value: c }, c)));
+  $("filter-character").value = batch.characters.includes(chosen) ? chosen : "";
   return batch;
 }
 
@@ -96,24 +132,43 @@ async function showBatch(batchId) {
   $("crumbs").replaceChildren(el("a", { href: `#/batch/${batchId}` }, batch.name));
   $("batch-title").textContent = `${batch.name} — batch ${batch.id}`;
   const p = batch.progress;
-  $("batch-progress").textContent = `${p.done} done · ${p.running} running · ${p.queued} queued · ${p.failed} failed`;
+  $("batch-progress").replaceChildren(progressBar(p),
+    `${p.done} done · ${p.running} running · ${p.queued} queued · ${p.failed} failed`);
   $("export-csv").href = `/api/batches/${batchId}/export?format=csv`;
   $("export-json").href = `/api/batches/${batchId}/export?format=json`;
+  $("flagged-count").textContent = `${state.flagged} flagged`;
+  $("flagged-count").className = `pill ${state.flagged ? "changes_requested" : ""}`;
   $("grid").replaceChildren(...state.drawings.map((d) => el("div",
-    { class: "card", tabindex: 0, dataset: { drawing: d.id, testid: "drawing-card" },
+    { class: d.flags.length ? "card flagged" : "card", tabindex: 0,
+      dataset: { drawing: d.id, testid: "drawing-card", flagged: d.flags.length > 0 },
       onclick: () => { location.hash = `#/drawing/${d.id}`; },
       onkeydown: (e) => { if (e.key === "Enter") location.hash = `#/drawing/${d.id}`; } },
     el("img", { src: d.thumbnail_url, alt: d.name, loading: "lazy" }),
     el("div", { class: "name" }, d.character || d.name),
     el("div", {}, pill(d.latest_job ? d.latest_job.state : "no job"), " ",
       pill(d.review_status || "not ready", d.review_status || ""), " ",
-      d.retakes ? pill(`${d.retakes} retake${d.retakes > 1 ? "s" : ""}`, "") : ""))));
+      d.retakes ? pill(`${d.retakes} retake${d.retakes > 1 ? "s" : ""}`, "") : ""),
+    d.flags.length ? el("div", { class: "flags", dataset: { testid: "flags" } },
+      el("span", { class: "pill flag", title: d.flags.join("\n") }, "⚑ flagged"), " ", d.flags.join("; ")) : "")));
   openEvents(batchId, debounce(() => { if (!$("batch").hidden) showBatch(batchId); }, 400));
 }
 
 function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
 $("filter-review").addEventListener("change", () => showBatch(state.batchId));
 $("filter-job").addEventListener("change", () => showBatch(state.batchId));
+$("filter-character").addEventListener("change", () => showBatch(state.batchId));
+$("filter-flagged").addEventListener("change", () => showBatch(state.batchId));
+// a lead colors the chosen character's other drawings from its approved ones
+$("propagate").addEventListener("click", async () => {
+  const character = $("filter-character").value;
+  if (!character) { $("propagate-info").textContent = "Choose a character first."; return; }
+  try {
+    const done = await api(`/api/batches/${state.batchId}/propagate`, { json: { character } });
+    $("propagate-info").textContent = done.jobs.length
+      ? `${done.jobs.length} drawing(s) of ${character} queued from r${done.references.join(", r")}`
+      : `${character}: nothing to do`;
+  } catch (e) { $("propagate-info").textContent = e.message; }
+});
 
 /* ---- drawing ---------------------------------------------------------------------------------- */
 
@@ -171,8 +226,14 @@ async function selectRevisions(rightId, leftId) {
   $("right-caption").textContent = right ? `revision ${right.id} (${right.kind})` : "line drawing";
   $("left-img").src = left ? left.assets.colored : d.line_url;
   $("left-caption").textContent = left ? `revision ${left.id} (${left.kind})` : "line drawing";
+  for (const fmt of ["psd", "ora"]) {  // the shown revision as a layered file for a colorist
+    $(`download-${fmt}`).hidden = !right;
+    if (right) $(`download-${fmt}`).href = `/api/revisions/${right.id}/export?format=${fmt}`;
+  }
   state.picked = 0; state.hover = 0; state.labels = null; state.diff = [];
   $("recolor-form").hidden = true;
+  state.parts = []; state.part = null;
+  $("part-form").hidden = true; $("load-parts").hidden = false;
   $("block-info").textContent = "Hover the right image to see its blocks; click one to pick it.";
   renderReviews(right);
   renderPrompt(right);
@@ -217,7 +278,7 @@ function paint() {
     for (let i = 0; i < L.ids.length; i++) {
       const id = L.ids[i];
       let c = null;
-      if (side === "right" && id === state.picked) c = [20, 90, 255, 150];
+      if (side === "right" && (id === state.picked || (state.part && state.part.regions.includes(id)))) c = [20, 90, 255, 150];
       else if (side === "right" && id === state.hover) c = [255, 255, 255, 110];
       // changed blocks get a magenta outline, so their colors stay readable
       else if (changed.has(id) && (L.ids[i - 1] !== id || L.ids[i + 1] !== id || L.ids[i - W] !== id || L.ids[i + W] !== id)) c = [255, 0, 200, 255];
@@ -232,6 +293,22 @@ function paint() {
       ctx.beginPath(); ctx.arc(x + 0.5, y + 0.5, Math.max(4, length + 2), 0, 2 * Math.PI); ctx.stroke();
     }
     canvas.dataset.gaps = String(gaps.length);
+    // regions a reference matched unsurely: a red dashed box each, so a lead checks their color
+    const unsure = new Set(shown ? ((revision(shown).proof || {}).reference_flagged || []) : []);
+    if (unsure.size) {
+      const box = new Map();
+      for (let i = 0; i < L.ids.length; i++) {
+        const id = L.ids[i];
+        if (!unsure.has(id)) continue;
+        const x = i % W, y = (i - x) / W, b = box.get(id);
+        if (!b) box.set(id, [x, y, x, y]);
+        else { b[0] = Math.min(b[0], x); b[1] = Math.min(b[1], y); b[2] = Math.max(b[2], x); b[3] = Math.max(b[3], y); }
+      }
+      ctx.save(); ctx.setLineDash([3, 2]); ctx.strokeStyle = "rgba(220, 30, 30, 0.95)";
+      for (const [x0, y0, x1, y1] of box.values()) ctx.strokeRect(x0 - 1.5, y0 - 1.5, x1 - x0 + 3, y1 - y0 + 3);
+      ctx.restore();
+    }
+    canvas.dataset.unsure = String(unsure.size);
   }
 }
 
@@ -270,6 +347,38 @@ $("recolor-button").addEventListener("click", async () => {
   try {
     const job = await api(`/api/revisions/${state.right}/recolor`,
       { json: { edits: { [state.picked]: $("block-color").value } } });
+    state.pendingJob = job.id;
+    $("job-status").textContent = `recolor job ${job.id} ${job.state}…`;
+    if (!state.drawing.batch_id) pollJob(job.id);
+  } catch (err) { $("job-status").textContent = err.message; }
+});
+
+/* parts: one block per part of the shown revision (the part model), recolored as a whole */
+function pickPart(name) {
+  state.part = state.parts.find((b) => b.part === name) || null;
+  if (state.part) $("part-color").value = state.part.color;
+  paint();
+}
+$("load-parts").addEventListener("click", async () => {
+  if (!state.right) return;
+  try {
+    $("job-status").textContent = "finding parts…";
+    const byPart = await api(`/api/revisions/${state.right}/blocks?by=parts`);
+    state.parts = byPart.blocks.filter((b) => b.part !== "background");
+    $("part-select").replaceChildren(...state.parts.map((b) => el("option", { value: b.part },
+      `${b.part} (${b.regions.length} region${b.regions.length > 1 ? "s" : ""}, ${b.color})`)));
+    $("job-status").textContent = state.parts.length ? "" : "no part found in this drawing";
+    $("load-parts").hidden = true;
+    $("part-form").hidden = !state.parts.length;
+    if (state.parts.length) pickPart(state.parts[0].part);
+  } catch (err) { $("job-status").textContent = err.message; }
+});
+$("part-select").addEventListener("change", (e) => pickPart(e.target.value));
+$("recolor-part-button").addEventListener("click", async () => {
+  if (!state.part || !state.right) return;
+  try {
+    const job = await api(`/api/revisions/${state.right}/recolor`,
+      { json: { parts: { [state.part.part]: $("part-color").value } } });
     state.pendingJob = job.id;
     $("job-status").textContent = `recolor job ${job.id} ${job.state}…`;
     if (!state.drawing.batch_id) pollJob(job.id);

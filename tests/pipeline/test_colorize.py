@@ -154,14 +154,21 @@ def test_real_drawings_hinted_at_true_points_are_exact(data_dir):
         assert (result.colored[solid].astype(int).max(axis=1) < 90).mean() > 0.95
 
 
-def test_colored_line_bounds_a_region_and_keeps_its_color():
+@pytest.mark.parametrize(
+    ("ink", "trace_lines"),
+    [((130, 50, 170), None), ((140, 70, 20), None), ((40, 90, 220), False)],
+    ids=["purple", "sepia", "blue-with-trace-lines-off"],
+)
+def test_colored_line_bounds_a_region_and_keeps_its_color(ink, trace_lines):
+    # a colored ink line: not near a trace color's hue, too dark, or trace lines turned off by the prompt
     paper = np.full((64, 64, 3), 255, np.uint8)
-    cv2.rectangle(paper, (10, 10), (50, 50), (40, 90, 220), 2, lineType=cv2.LINE_AA)
+    cv2.rectangle(paper, (10, 10), (50, 50), ink, 2, lineType=cv2.LINE_AA)
     hints = hints_from_json({"points": [{"x": 30, "y": 30, "color": "#fcea2b"}]}, width=64, height=64)
-    result = colorize(cv2.cvtColor(paper, cv2.COLOR_RGB2RGBA), hints)
+    result = colorize(cv2.cvtColor(paper, cv2.COLOR_RGB2RGBA), hints, trace_lines=trace_lines)
     assert tuple(result.flats[30, 30]) == (252, 234, 43) and tuple(result.flats[2, 2]) == (255, 255, 255)
     solid = result.lines[..., 3] == 255
-    assert solid.any() and (np.abs(result.lines[solid][:, :3].astype(int) - (40, 90, 220)).max() <= 3)
+    assert solid.any() and (np.abs(result.lines[solid][:, :3].astype(int) - ink).max() <= 3)
+    assert result.trace_json()["pixels"] == 0
 
 
 def test_the_paper_around_the_drawing_stays_paper_unless_hinted_and_is_transparent_in_flats():

@@ -12,6 +12,8 @@ ADMIN_ONLY = re.compile(r"^/api/tokens")
 LEAD_ONLY = {
     ("post", "/api/revisions/{revision_id}/recolor"),
     ("post", "/api/revisions/{revision_id}/reviews"),
+    ("post", "/api/batches/{batch_id}/recolor"),
+    ("post", "/api/batches/{batch_id}/propagate"),
 }
 PUBLIC_OR_SELF = {"/api/me", "/api/session"}
 

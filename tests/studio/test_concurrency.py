@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from commands import start_tint, tint_env
 
+from db.session import SCHEMA_HEAD
+
 ROUNDS = int(os.environ.get("TINT_RACE_ROUNDS", "3"))
 PROCESSES = 8
 TEST_NAMES = ("E008", "E010", "E011", "E08C", "E093", "E094", "E0A0", "1F301")
@@ -118,4 +120,4 @@ def test_commands_starting_together_migrate_the_home_once(data_dir, tmp_path, fr
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0 and not stderr, stderr
     with sqlite3.connect(home / "tint.db") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_HEAD,)]

@@ -1,10 +1,13 @@
 """The review page in headless Chromium (Debian's `chromium`, driven by Playwright with the system browser):
 open a batch, open a drawing, click a block, change its color, see the new revision appear, approve it,
-and check the database. Set TINT_SAVE_SCREENSHOTS=1 to refresh docs/screenshots/.
+and check the database; the batch list's progress bars and thumbnail strips, the batch page's character
+filter and flagged drawings, and the layered file download. Set TINT_SAVE_SCREENSHOTS=1 to refresh
+docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -83,6 +86,21 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     log.close()
 
 
+def _post_batch(base: str, token: str, files: list, *, done: int) -> int:
+    """Submit a batch (multipart: manifest first) and wait until `done` jobs are done; its id."""
+    auth = {"Authorization": f"Bearer {token}"}
+    answer = httpx.post(f"{base}/api/batches", files=files, headers=auth, timeout=30)
+    assert answer.status_code == 201, answer.text
+    batch_id = answer.json()["id"]
+    for _ in range(600):
+        progress = httpx.get(f"{base}/api/batches/{batch_id}", headers=auth).json()["progress"]
+        if progress["done"] == done:
+            return batch_id
+        assert progress["failed"] == 0, progress
+        time.sleep(0.1)
+    pytest.fail(f"batch {batch_id} did not finish: {progress}")
+
+
 def _submit_two(base: str, token: str) -> int:
     manifest = (
         "name: browser\ndrawings:\n"
@@ -92,17 +110,7 @@ def _submit_two(base: str, token: str) -> int:
     names = ["baby_line.png", "baby_hints.json", "alien_line.png", "alien_hints.json"]
     files = [("manifest", ("batch.yaml", manifest.encode()))]
     files += [("files", (n, (SAMPLES / n).read_bytes())) for n in names]
-    auth = {"Authorization": f"Bearer {token}"}
-    answer = httpx.post(f"{base}/api/batches", files=files, headers=auth, timeout=30)
-    assert answer.status_code == 201, answer.text
-    batch_id = answer.json()["id"]
-    for _ in range(300):
-        progress = httpx.get(f"{base}/api/batches/{batch_id}", headers=auth).json()["progress"]
-        if progress["done"] == 2:
-            return batch_id
-        assert progress["failed"] == 0, progress
-        time.sleep(0.1)
-    pytest.fail(f"batch {batch_id} did not finish: {progress}")
+    return _post_batch(base, token, files, done=2)
 
 
 def _inner_block(base: str, token: str, revision_id: int) -> dict:
@@ -167,3 +175,189 @@ def test_lead_recolors_a_block_and_approves_from_the_page(server, tmp_path):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for name in ("batch-view.png", "drawing-view.png"):
             shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
+
+
+def test_lead_recolors_a_part_with_the_part_picker(server):
+    base, token, home = server
+    auth = {"Authorization": f"Bearer {token}"}
+    manifest = "name: parts\ndrawings:\n  - {line: man.png, character: man, hints: man_hints.json}\n"
+    files = [("manifest", ("batch.yaml", manifest.encode()))]
+    files += [("files", ("man.png", (SAMPLES / "bearded_man_line.png").read_bytes()))]
+    files += [("files", ("man_hints.json", (SAMPLES / "bearded_man_hints.json").read_bytes()))]
+    batch_id = httpx.post(f"{base}/api/batches", files=files, headers=auth, timeout=30).json()["id"]
+    for _ in range(300):
+        progress = httpx.get(f"{base}/api/batches/{batch_id}", headers=auth).json()["progress"]
+        if progress["done"] == 1:
+            break
+        time.sleep(0.1)
+    assert progress["done"] == 1, progress
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/review#/batch/{batch_id}")
+        page.fill("#token-input", token)  # a new browser: no session cookie yet
+        page.click("#login-form button")
+        page.locator("[data-testid=drawing-card]").first.click()
+        page.locator("[data-testid=revision]").first.wait_for()
+        first = int(page.locator("[data-testid=revision]").first.get_attribute("data-revision"))
+        page.click("#load-parts")
+        page.locator("#part-form").wait_for(state="visible", timeout=30_000)
+        options = page.locator("#part-select option").evaluate_all("os => os.map(o => o.value)")
+        assert "hair" in options and "background" not in options
+        page.select_option("#part-select", "hair")
+        page.fill("#part-color", NEW_COLOR)
+        page.click("#recolor-part-button")
+        page.locator("[data-testid=revision]").nth(1).wait_for(timeout=30_000)
+        browser.close()
+    by_part = httpx.get(f"{base}/api/revisions/{first}/blocks", params={"by": "parts"}, headers=auth).json()
+    (hair,) = [b["regions"] for b in by_part["blocks"] if b["part"] == "hair"]
+    engine = sa.create_engine(f"sqlite:///{home / 'tint.db'}")
+    with engine.connect() as conn:
+        last = "SELECT parent_revision_id, edits FROM revision ORDER BY id DESC LIMIT 1"
+        rev = conn.execute(sa.text(last)).one()
+    engine.dispose()
+    assert rev.parent_revision_id == first
+    assert json.loads(rev.edits) == {str(r): NEW_COLOR for r in hair}
+
+
+def _submit_three_characters(base: str, token: str) -> int:
+    """baby and alien with hints, and the bearded man colored from another character's drawing (so most of
+    its regions get low-confidence reference matches: a flagged drawing)."""
+    manifest = (
+        "name: front\ndrawings:\n"
+        "  - {line: baby_line.png, character: baby, hints: baby_hints.json}\n"
+        "  - {line: alien_line.png, character: alien, hints: alien_hints.json}\n"
+        "  - {line: bearded_man_line.png, character: man, reference: grinning_cat_line.png}\n"
+    )
+    names = ["baby_line.png", "baby_hints.json", "alien_line.png", "alien_hints.json"]
+    names += ["bearded_man_line.png", "grinning_cat_line.png"]
+    files = [("manifest", ("batch.yaml", manifest.encode()))]
+    files += [("files", (n, (SAMPLES / n).read_bytes())) for n in names]
+    return _post_batch(base, token, files, done=3)
+
+
+def test_batch_list_bar_and_strip_character_filter_flags_and_layered_download(server, tmp_path):
+    import numpy as np
+    from psd_tools import PSDImage
+
+    from pipeline.images import decode_image
+
+    base, token, _ = server
+    batch_id = _submit_three_characters(base, token)
+    auth = {"Authorization": f"Bearer {token}"}
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/review#/")
+        page.fill("#token-input", token)
+        page.click("#login-form button")
+        row = page.locator(f".batch-row[data-batch='{batch_id}']")
+        row.wait_for()
+        bar = row.locator("[data-testid=batch-progress]")
+        assert (bar.get_attribute("data-finished"), bar.get_attribute("data-total")) == ("3", "3")
+        assert bar.locator(".segment").evaluate_all(
+            "ss => ss.map(s => [s.dataset.state, s.style.width])"
+        ) == [["done", "100%"]]
+        strip = row.locator("[data-testid=batch-thumbnails] img")
+        assert strip.count() == 3
+        page.wait_for_function(
+            f"[...document.querySelectorAll(\".batch-row[data-batch='{batch_id}'] img\")]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert all("/assets/colored" in src for src in strip.evaluate_all("is => is.map(i => i.src)"))
+        page.screenshot(path=str(tmp_path / "batch-list.png"))
+
+        row.locator("a").first.click()
+        cards = page.locator("[data-testid=drawing-card]")
+        cards.nth(2).wait_for()
+        options = page.locator("#filter-character option").evaluate_all("os => os.map(o => o.value)")
+        assert options == ["", "alien", "baby", "man"]
+        assert page.text_content("#flagged-count") == "1 flagged"
+        flagged = page.locator(".card.flagged")
+        assert flagged.count() == 1 and "man" in flagged.text_content()
+        assert "reference match" in flagged.locator("[data-testid=flags]").text_content()
+        page.select_option("#filter-character", "alien")
+        page.wait_for_function("document.querySelectorAll('[data-testid=drawing-card]').length === 1")
+        assert cards.first.locator(".name").text_content() == "alien"
+        page.select_option("#filter-character", "")
+        page.wait_for_function("document.querySelectorAll('[data-testid=drawing-card]').length === 3")
+        page.check("#filter-flagged")
+        page.wait_for_function("document.querySelectorAll('[data-testid=drawing-card]').length === 1")
+        assert cards.first.get_attribute("data-flagged") == "true"
+        page.screenshot(path=str(tmp_path / "batch-flagged.png"))
+        page.uncheck("#filter-flagged")
+        page.wait_for_function("document.querySelectorAll('[data-testid=drawing-card]').length === 3")
+
+        cards.first.click()
+        page.locator("#download-psd").wait_for(state="visible")
+        shown = int(page.locator("[data-testid=revision]").last.get_attribute("data-revision"))
+        with page.expect_download() as download:
+            page.click("#download-psd")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        browser.close()
+    assert saved.name.endswith(f"-r{shown}.psd")
+    layers = {layer.name: layer for layer in PSDImage.open(saved)}
+    for role in ("lines", "flats"):
+        stored = httpx.get(f"{base}/api/revisions/{shown}/assets/{role}", headers=auth).content
+        assert np.array_equal(np.asarray(layers[role].topil()), decode_image(stored)), role
+    if os.environ.get("TINT_SAVE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for name in ("batch-list.png", "batch-flagged.png"):
+            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
+
+
+def test_lead_propagates_an_approved_drawing_and_sees_unsure_regions_marked(server, tmp_path):
+    from PIL import Image
+
+    from pipeline.train.characters import make_character
+
+    base, token, _ = server
+    auth = {"Authorization": f"Bearer {token}"}
+    files, drawings = [], []
+    for pose, expression in ((0, 0), (0, 1), (1, 0)):
+        c = make_character(seed=9_301, pose=pose, expression=expression)
+        name = f"hero_{pose}{expression}.png"
+        Image.fromarray(c.drawing[..., :3]).save(tmp_path / name)
+        files.append(("files", (name, (tmp_path / name).read_bytes())))
+        drawings.append({"line": name, "character": "hero"})
+    manifest = json.dumps({"name": "hero", "drawings": drawings}).encode()
+    batch_id = _post_batch(base, token, [("manifest", ("b.json", manifest)), *files], done=3)
+    listed = httpx.get(f"{base}/api/drawings", params={"batch": batch_id}, headers=auth).json()["items"]
+    first = {d["name"]: d["latest_revision_id"] for d in listed}
+    approved = httpx.post(
+        f"{base}/api/revisions/{first['hero_00.png']}/reviews", json={"verdict": "approved"}, headers=auth
+    )
+    assert approved.status_code in (200, 201), approved.text
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/review#/batch/{batch_id}")
+        page.fill("#token-input", token)
+        page.click("#login-form button")
+        page.locator("[data-testid=drawing-card]").nth(2).wait_for()
+        page.click("#propagate")
+        assert "Choose a character" in page.text_content("#propagate-info")
+        page.select_option("#filter-character", "hero")
+        page.click("#propagate")
+        page.wait_for_function("document.querySelector('#propagate-info').textContent.includes('queued')")
+        assert "2 drawing(s) of hero queued from r" in page.text_content("#propagate-info")
+        for _ in range(600):
+            listed = httpx.get(f"{base}/api/drawings", params={"batch": batch_id}, headers=auth).json()[
+                "items"
+            ]
+            latest = {d["name"]: d["latest_revision_id"] for d in listed}
+            if all(latest[n] != first[n] for n in ("hero_01.png", "hero_10.png")):
+                break
+            time.sleep(0.1)
+        for name in ("hero_01.png", "hero_10.png"):
+            revision = httpx.get(f"{base}/api/revisions/{latest[name]}", headers=auth).json()
+            assert revision["parent_revision_id"] == first[name]
+            assert "reference_flagged" in revision["proof"]
+        assert latest["hero_00.png"] == first["hero_00.png"]
+        drawing = next(d for d in listed if d["name"] == "hero_10.png")
+        page.goto(f"{base}/review#/drawing/{drawing['id']}")
+        page.wait_for_function("document.querySelector('#right-overlay').dataset.unsure !== undefined")
+        unsure = int(page.locator("#right-overlay").get_attribute("data-unsure"))
+        browser.close()
+    assert unsure == len(revision["proof"]["reference_flagged"])

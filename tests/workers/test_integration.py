@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
-import redis
 import sqlalchemy as sa
 
 from bench.openmoji import region_points
@@ -56,32 +53,6 @@ def _manifest(data_dir: Path, folder: Path) -> Path:
     path = folder / "batch.json"
     path.write_text(json.dumps({"name": "integration", "drawings": drawings}))
     return path
-
-
-@pytest.fixture
-def worker_env(postgres_url, redis_url, s3_endpoint, s3_bucket, tmp_path):
-    """A real `tint worker` on the services, one job at a time."""
-    redis.Redis.from_url(redis_url).flushdb()
-    env = harness.service_env(
-        postgres_url=postgres_url,
-        redis_url=redis_url,
-        s3_endpoint=s3_endpoint,
-        bucket=s3_bucket,
-        home=tmp_path / "home",
-    )
-    upgrade = harness.tint("db", "upgrade", env=env)
-    assert upgrade.returncode == 0, upgrade.stderr
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield env
-    proc.terminate()
-    proc.wait(20)
-    log.close()
 
 
 def test_batch_on_real_services_ends_done_or_failed_with_reason(

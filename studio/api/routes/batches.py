@@ -1,5 +1,5 @@
 """Batches: submit a manifest with its files, list, read with progress, follow job states, export reviews,
-and the color consistency report."""
+the color consistency report, and a part recolored across a character."""
 
 from __future__ import annotations
 
@@ -9,14 +9,27 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from db import api_queries, queries
+from db import api_queries, job_queries, queries
 from pipeline.report import DEFAULT_THRESHOLD
 from studio.api import events, export
-from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch
+from studio.api.deps import ContextDep, LeadDep, SessionDep, SubmitterDep, owned_batch
 from studio.api.routes import ERRORS, IdPath, Limit, Offset
-from studio.api.schemas import BatchOut, BatchPage, BatchReportOut, ErrorOut, batch_out
+from studio.api.schemas import (
+    BatchOut,
+    BatchPage,
+    BatchReportOut,
+    CharacterRecolorIn,
+    ErrorOut,
+    JobOut,
+    PropagateIn,
+    PropagateOut,
+    batch_out,
+    job_out,
+)
 from studio.api.uploads import submit_uploads
 from studio.report import batch_report, report_json
+from workers.character_recolor import submit_character_recolor
+from workers.propagate import submit_propagate
 
 __all__ = ["router"]
 
@@ -51,7 +64,8 @@ async def submit_batch(
     )
     with ctx.sessions() as session:
         batch = owned_batch(session, principal, batch_id)
-        return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id])
+        front = api_queries.batch_fronts(session, [batch_id])[batch_id]
+        return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id], front)
 
 
 @router.get("", response_model=BatchPage)
@@ -60,16 +74,18 @@ def list_batches(
 ) -> BatchPage:
     """Batches, newest first (a submitter sees their own)."""
     page = api_queries.page_batches(session, owner=principal.owner_filter, limit=limit, offset=offset)
-    progress = queries.batches_progress(session, [b.id for b in page.items])
-    items = [batch_out(b, progress[b.id]) for b in page.items]
+    ids = [b.id for b in page.items]
+    progress, fronts = queries.batches_progress(session, ids), api_queries.batch_fronts(session, ids)
+    items = [batch_out(b, progress[b.id], fronts[b.id]) for b in page.items]
     return BatchPage(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get("/{batch_id}", response_model=BatchOut)
 def get_batch(batch_id: IdPath, session: SessionDep, principal: SubmitterDep) -> BatchOut:
-    """One batch and its job counts per state."""
+    """One batch: its job counts per state, drawing count, characters and first drawings' thumbnails."""
     batch = owned_batch(session, principal, batch_id)
-    return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id])
+    front = api_queries.batch_fronts(session, [batch_id])[batch_id]
+    return batch_out(batch, queries.batches_progress(session, [batch_id])[batch_id], front)
 
 
 @router.get(
@@ -127,3 +143,33 @@ def consistency_report(
     with ctx.sessions() as session:  # closed before the images are read and segmented
         owned_batch(session, principal, batch_id)
     return BatchReportOut(**report_json(batch_report(ctx, batch_id, threshold=threshold)))
+
+
+@router.post("/{batch_id}/recolor", status_code=status.HTTP_202_ACCEPTED, response_model=list[JobOut])
+def recolor_character(
+    batch_id: IdPath, body: CharacterRecolorIn, ctx: ContextDep, session: SessionDep, principal: LeadDep
+) -> list[JobOut]:
+    """Recolor parts across a character: one recolor job per colored drawing of it, each parented on the
+    drawing's latest colorize or recolor revision; drawings not colored yet are left out."""
+    owned_batch(session, principal, batch_id)
+    parts = {k.strip(): v.lower() for k, v in body.parts.items()}
+    queued = submit_character_recolor(ctx, batch_id=batch_id, character=body.character, parts=parts)
+    session.rollback()  # end the read transaction, so the new jobs are visible
+    return [job_out(job_queries.get_job(session, job_id)) for *_, job_id in queued.jobs]
+
+
+@router.post("/{batch_id}/propagate", status_code=status.HTTP_202_ACCEPTED, response_model=PropagateOut)
+def propagate_character(
+    batch_id: IdPath, body: PropagateIn, ctx: ContextDep, session: SessionDep, principal: LeadDep
+) -> PropagateOut:
+    """Color every drawing of a character not approved yet from its approved drawings (their colored
+    pictures as the reference; each drawing's own hints still win): one colorize job per drawing, each
+    revision parented on the drawing's latest. The same call on an unchanged batch queues nothing new."""
+    owned_batch(session, principal, batch_id)
+    done = submit_propagate(ctx, batch_id=batch_id, character=body.character)
+    session.rollback()  # end the read transaction, so the new jobs are visible
+    return PropagateOut(
+        character=done.character,
+        references=list(done.references),
+        jobs=[job_out(job_queries.get_job(session, job_id)) for job_id in done.jobs],
+    )

@@ -11,6 +11,7 @@ from db import api_queries, queries
 from db.api_queries import DrawingSummary
 from studio.api.assets import asset_response
 from studio.api.deps import ContextDep, SessionDep, SubmitterDep, owned_batch, owned_drawing
+from studio.api.flags import revision_flags
 from studio.api.routes import ERRORS, IdPath, IdQuery, Limit, Offset
 from studio.api.schemas import (
     DrawingDetail,
@@ -45,6 +46,7 @@ def drawing_out(summary: DrawingSummary) -> DrawingOut:
         latest_job=job_out(summary.latest_job) if summary.latest_job else None,
         retakes=summary.retakes,
         revision_count=summary.revision_count,
+        flags=revision_flags(rev, rev.job.result if rev is not None and rev.job is not None else None),
     )
 
 

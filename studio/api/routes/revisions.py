@@ -1,4 +1,5 @@
-"""Revisions: list, one with its reviews, its chain, its assets, its blocks and block labels, the block
+"""Revisions: list, one with its reviews, its chain, its assets, its layered file (PSD or OpenRaster),
+its blocks and block labels, the block
 diff against another revision, a recolor of chosen blocks, and reviews (verdict or comment)."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from db import api_queries, job_queries, queries
 from pipeline.errors import BadInput, NotFound, UnknownBlock
+from studio import layered
 from studio.api import blocks
 from studio.api.assets import asset_response
 from studio.api.deps import ContextDep, LeadDep, SessionDep, SubmitterDep, owned_drawing, owned_revision
+from studio.api.part_blocks import revision_part_blocks
 from studio.api.routes import ERRORS, MAX_ID, IdPath, IdQuery, Limit, Offset
 from studio.api.schemas import (
     BlockDiffOut,
@@ -93,25 +96,58 @@ def revision_asset(
     return asset_response(ctx, session, revision.assets[role], filename=f"r{revision_id}-{role}.png")
 
 
+LAYERED = {
+    200: {
+        "content": {media: {} for media in layered.MEDIA_TYPES.values()},
+        "description": "A layered file: lines and flats shown, colored and blocks hidden.",
+    }
+}
+
+
+@router.get("/{revision_id}/export", response_class=Response, responses=LAYERED)
+async def export_layered(
+    revision_id: IdPath,
+    ctx: ContextDep,
+    principal: SubmitterDep,
+    format: Literal["psd", "ora"] = "psd",  # noqa: A002
+) -> Response:
+    """The revision as a layered file a colorist opens (PSD or OpenRaster), as `tint export` writes it."""
+    images = await run_in_threadpool(_layered_images, ctx, principal, revision_id)
+    data = await run_in_threadpool(layered.layered_file, ctx, images, format)
+    headers = {"Content-Disposition": f'attachment; filename="{layered.file_name(images, format)}"'}
+    return Response(data, media_type=layered.MEDIA_TYPES[format], headers=headers)
+
+
+BlocksBy = Annotated[
+    Literal["blocks", "parts"],
+    Query(description="blocks: one per region (the ids recolor edits use); parts: one per part, named."),
+]
+
+
 @router.get("/{revision_id}/blocks", response_model=BlocksOut)
-async def revision_blocks(revision_id: IdPath, ctx: ContextDep, principal: SubmitterDep) -> BlocksOut:
-    """The revision's color blocks (block id == region id): color, area, bbox and a point inside."""
+async def revision_blocks(
+    revision_id: IdPath, ctx: ContextDep, principal: SubmitterDep, by: BlocksBy = "blocks"
+) -> BlocksOut:
+    """The revision's color blocks (block id == region id): color, area, bbox and a point inside; with
+    by=parts one block per part (its mean color), each naming its part and the regions it covers."""
     revision = await run_in_threadpool(_readable_revision, ctx, principal, revision_id)
-    found = await run_in_threadpool(blocks.revision_blocks, ctx, revision)
+    found = await run_in_threadpool(_blocks_by[by], ctx, revision)
     return BlocksOut(
         revision_id=revision_id,
         width=found.width,
         height=found.height,
-        labels_url=f"/api/revisions/{revision_id}/blocks/labels.png",
+        labels_url=f"/api/revisions/{revision_id}/blocks/labels.png" + ("?by=parts" if by == "parts" else ""),
         blocks=found.table,
     )
 
 
 @router.get("/{revision_id}/blocks/labels.png", response_class=Response, responses=PNG)
-async def block_labels(revision_id: IdPath, ctx: ContextDep, principal: SubmitterDep) -> Response:
+async def block_labels(
+    revision_id: IdPath, ctx: ContextDep, principal: SubmitterDep, by: BlocksBy = "blocks"
+) -> Response:
     """The block label map as RGB: pixel (r, g, 0) is block r*256+g (for the page's hover overlay)."""
     revision = await run_in_threadpool(_readable_revision, ctx, principal, revision_id)
-    found = await run_in_threadpool(blocks.revision_blocks, ctx, revision)
+    found = await run_in_threadpool(_blocks_by[by], ctx, revision)
     data = await run_in_threadpool(blocks.labels_png, found)
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -141,14 +177,20 @@ def block_diff(
 def recolor(
     revision_id: IdPath, body: RecolorIn, ctx: ContextDep, session: SessionDep, principal: LeadDep
 ) -> JobOut:
-    """Recolor chosen blocks: queues a recolor job whose revision will have this one as parent."""
+    """Recolor chosen blocks or parts: queues a recolor job whose revision will have this one as parent.
+    `parts` {"hair": "#5a3825"} recolors every region of the part; a part this drawing has no region of
+    fails the job with the parts it has."""
     revision = owned_revision(session, principal, revision_id)
     at = [[p.x, p.y, p.color.lower()] for p in body.at]
     edits = {k.strip(): v.lower() for k, v in body.edits.items()}
-    if not edits and not at:
-        raise BadInput('recolor needs at least one edit: {"edits": {"BLOCK_ID": "#rrggbb"}} or "at".')
+    parts = {k.strip(): v.lower() for k, v in body.parts.items()}
+    if not edits and not at and not parts:
+        raise BadInput(
+            'recolor needs at least one edit: {"edits": {"BLOCK_ID": "#rrggbb"}}, "at" or '
+            '{"parts": {"hair": "#rrggbb"}}.'
+        )
     blocks.check_recolor(ctx, revision, edits=edits, at=at)
-    job_id = submit_recolor(ctx, revision_id=revision_id, edits=edits, at=at)
+    job_id = submit_recolor(ctx, revision_id=revision_id, edits=edits, at=at, parts=parts)
     session.rollback()  # end the read transaction, so the new job is visible
     return job_out(job_queries.get_job(session, job_id))
 
@@ -182,6 +224,14 @@ def add_review(
     )
     session.commit()
     return review_out(review)
+
+
+_blocks_by = {"blocks": blocks.revision_blocks, "parts": revision_part_blocks}
+
+
+def _layered_images(ctx, principal, revision_id: IdPath) -> layered.RevisionImages:
+    with ctx.sessions() as session:
+        return layered.images_of(owned_revision(session, principal, revision_id))
 
 
 def _readable_revision(ctx, principal, revision_id: IdPath):

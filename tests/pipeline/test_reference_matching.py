@@ -1,0 +1,73 @@
+"""Reference matching across different drawings of one character: another expression, a mirrored view,
+a model sheet of several pictures, and the flags a lead reviews."""
+
+import numpy as np
+import pytest
+
+from pipeline import colorize, prompt_to_hints
+from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.reference import flagged_matches
+from pipeline.train.characters import make_character
+
+SEEDS = (9_101, 9_102, 9_103)
+
+
+def segment_accuracy(flats: np.ndarray, character) -> float:
+    """Share of the character's true regions whose majority color is within ΔE2000 < 5 of the truth."""
+    right = delta_e2000(rgb_to_lab(flats.reshape(-1, 3)), rgb_to_lab(character.flats.reshape(-1, 3))) < 5
+    right = right.reshape(flats.shape[:2])
+    ids = character.regions
+    count = int(ids.max())
+    hits = np.bincount(ids.ravel(), weights=right.ravel(), minlength=count + 1)[1:]
+    return float((hits > np.bincount(ids.ravel(), minlength=count + 1)[1:] / 2).mean())
+
+
+def color_from(reference, target):
+    drawing = target.drawing[..., :3]
+    resolved = prompt_to_hints(drawing, {}, reference=reference)
+    result = colorize(drawing, resolved.hints, found=resolved.found, regions=resolved.regions)
+    return resolved, result
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    """(reference character, the same character with another expression) for a few seeds."""
+    return [
+        (make_character(seed=s, pose=0, expression=0), make_character(seed=s, pose=0, expression=1))
+        for s in SEEDS
+    ]
+
+
+def test_another_expression_is_colored_region_by_region_from_the_reference(pairs):
+    scores = [segment_accuracy(color_from(ref.colored, target)[1].flats, target) for ref, target in pairs]
+    assert np.mean(scores) >= 0.85, scores
+
+
+def test_a_mirrored_reference_colors_as_well_as_the_unmirrored_one(pairs):
+    plain, mirrored = [], []
+    for ref, target in pairs:
+        plain.append(segment_accuracy(color_from(ref.colored, target)[1].flats, target))
+        resolved, result = color_from(np.ascontiguousarray(ref.colored[:, ::-1]), target)
+        mirrored.append(segment_accuracy(result.flats, target))
+        assert all(m["mirrored"] for m in resolved.report["reference_matches"])
+    assert np.mean(mirrored) >= np.mean(plain) - 0.05, (plain, mirrored)
+
+
+def test_a_model_sheet_colors_each_drawing_from_the_picture_that_matches_it(pairs):
+    (ref, target), (other, _) = pairs[0], pairs[1]
+    sheet = [other.colored, ref.colored]  # another character first: the drawing's own one must win
+    resolved, result = color_from(sheet, target)
+    assert {m["picture"] for m in resolved.report["reference_matches"]} == {1}
+    assert segment_accuracy(result.flats, target) == pytest.approx(
+        segment_accuracy(color_from(ref.colored, target)[1].flats, target)
+    )
+
+
+def test_flagged_regions_are_those_matched_less_surely_than_the_threshold():
+    matches = [
+        {"region": 1, "confidence": 0.9, "color": "#112233"},
+        {"region": 2, "confidence": 0.3, "color": "#112233"},
+        {"region": 3, "confidence": 0.8, "color": None},
+    ]
+    assert flagged_matches(matches) == [2, 3]
+    assert flagged_matches(matches, below=0.95) == [1, 2, 3]
