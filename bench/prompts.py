@@ -38,8 +38,8 @@ from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import colorize  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.lines import extract_lines  # noqa: E402
-from pipeline.models import colorizer as colorizer_model  # noqa: E402
 from pipeline.models import parts as parts_model  # noqa: E402
+from pipeline.models import regionfill  # noqa: E402
 from pipeline.part_maps import PART_NAMES  # noqa: E402
 from pipeline.prompt_hints import prompt_to_hints  # noqa: E402
 from pipeline.reference import reference_hints  # noqa: E402
@@ -203,7 +203,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     parts = parts_model.load(args.weights, device="cpu")
-    colorizer = colorizer_model.load(None, device="cpu")
+    colorizer = regionfill.load(None, device="cpu")  # what fills unhinted regions in the worker
     if args.generated:
         _generated(args, parts, colorizer)
     if not args.skip_reference:

@@ -14,7 +14,8 @@ Pair sets (reference -> target):
 The reference is the colored picture (lines over colors); the target is its line drawing. Measures, as
 BasicPBC reports them: segment accuracy (share of the target's true regions whose majority predicted color
 is within ΔE2000 < 5 of their true color), the same over regions of more than 10 px, pixel accuracy with
-line pixels left out, and background IoU (white connected to the picture's border). Rows, all in the same
+line pixels left out (over all pixels, and over the character's: non-background), and background IoU
+(white connected to the picture's border). Rows, all in the same
 run: Tint (`pipeline.prompt_to_hints` with the reference, then `pipeline.colorize`, as the worker runs
 them), pixel copy after alignment (the colors under the aligned reference, the present baseline), and one
 color per region from the reference region with the nearest centroid.
@@ -193,6 +194,7 @@ def measure(pred: np.ndarray, *, flat: np.ndarray, regions: np.ndarray) -> dict[
         "segment": float(ok.mean()) if count else 1.0,
         "segment>10": float(ok[big].mean()) if big.any() else 1.0,
         "pixel": float(right[valid].mean()) if valid.any() else 1.0,
+        "fg pixel": float(right[valid & ~true_bg].mean()) if (valid & ~true_bg).any() else 1.0,
         "bg iou": float((true_bg & pred_bg).sum() / union) if union else 1.0,
     }
 
@@ -224,9 +226,12 @@ def run(sets: dict[str, Iterator[Pair]], *, limit: int | None) -> dict[str, dict
 
 def print_table(results: dict[str, dict[str, list[dict]]]) -> None:
     """One markdown table: a row per pair set and method, BasicPBC's measures as means over pairs."""
-    keys = ("segment", "segment>10", "pixel", "bg iou")
-    print("| pairs | n | method | segment acc | segment acc >10 px | pixel acc (no lines) | background IoU |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    keys = ("segment", "segment>10", "pixel", "fg pixel", "bg iou")
+    print(
+        "| pairs | n | method | segment acc | segment acc >10 px | pixel acc (no lines) "
+        "| non-background pixel acc | background IoU |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for set_name, rows in results.items():
         for method in METHODS:
             got = rows[method]

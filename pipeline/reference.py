@@ -343,7 +343,7 @@ def reference_hints(
             ref, reference_regions=reference_regions, reference_part_map=reference_part_map, **options
         )
         mirrored = False
-        if mirror:
+        if mirror and got[4] + _MIRROR_MARGIN < 1.0:  # lines this close to perfect: no mirror can beat them
             flipped = _reference_once(
                 np.ascontiguousarray(ref[:, ::-1]),
                 reference_regions=_flip(reference_regions),

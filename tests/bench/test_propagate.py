@@ -9,7 +9,7 @@ from pipeline.train.characters import make_character
 def test_the_truth_scores_full_marks_and_one_wrong_region_costs_its_share():
     c = make_character(seed=9_401, pose=0, expression=1)
     assert propagate.measure(c.flats, flat=c.flats, regions=c.regions) == {
-        "segment": 1.0, "segment>10": 1.0, "pixel": 1.0, "bg iou": 1.0,
+        "segment": 1.0, "segment>10": 1.0, "pixel": 1.0, "fg pixel": 1.0, "bg iou": 1.0,
     }  # fmt: skip
     wrong = c.flats.copy()
     rid = int(np.bincount(c.regions.ravel())[1:].argmin()) + 1  # the smallest region, painted off
