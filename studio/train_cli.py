@@ -104,14 +104,27 @@ def parts(
     threads: Threads = 1,
     device: Device = "cpu",
     characters: Annotated[int, typer.Option(help="generated characters in the training pool")] = 2000,
+    lr: Annotated[float, typer.Option(help="peak learning rate")] = 3e-3,
+    init: Annotated[Path | None, typer.Option(help="weights to start from (e.g. the shipped parts)")] = None,
+    real_labels: Annotated[
+        Path | None, typer.Option(help="OpenMoji skin/hair labels (python -m pipeline.train.openmoji_parts)")
+    ] = None,
+    real_batch: Annotated[int, typer.Option(help="real labelled drawings per step")] = 4,
+    real_weight: Annotated[float, typer.Option(help="weight of the real-label loss")] = 1.0,
 ) -> None:
-    """Train the part segmentation model on generated characters."""
+    """Train the part segmentation model on generated characters (and real OpenMoji skin/hair labels)."""
     from pipeline.train import parts as trainer
 
+    for path, hint in ((init, "--init"), (real_labels, "--real-labels")):
+        if path is not None and not path.expanduser().exists():
+            raise typer.BadParameter(f"{path} does not exist", param_hint=hint)
     budget = {"steps": steps, "stop_loss": stop_loss, "stop_window": stop_window, "max_minutes": max_minutes}
     cfg = trainer.TrainConfig(
-        out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device, characters=characters
-    )
+        out=str(out), **budget, batch=batch, seed=seed, threads=threads, device=device, characters=characters,
+        lr=lr, init=str(init.expanduser()) if init else "",
+        real_labels=str(real_labels.expanduser()) if real_labels else "",
+        real_batch=real_batch, real_weight=real_weight,
+    )  # fmt: skip
     _train_with_progress("parts", trainer.train, cfg)
 
 

@@ -115,6 +115,7 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     notes = _style_notes(job.params)
     drawing = _read_drawing(ctx, job.line_sha, name=job.drawing_name, timings=timings)
     hint_image = reference = None
+    pictures: list[dict] = []
     if job.hint_sha:
         hint_image = _read_drawing(
             ctx, job.hint_sha, name=f"hint image of {job.drawing_name!r}", timings=timings
@@ -122,6 +123,8 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
     if job.prompt_payload.get("reference"):
         given = job.prompt_payload["reference"]  # {"asset": sha}, or {"assets": [sha, ...]} for a model sheet
         shas = given.get("assets") or [given["asset"]]
+        made_by = given.get("revisions") or [None] * len(shas)  # a propagation names approved revisions
+        pictures = [{"asset": sha, "revision": rev} for sha, rev in zip(shas, made_by, strict=True)]
         reference = [
             pipeline.over_white(_read_drawing(ctx, sha, name=f"reference picture {i + 1}", timings=timings))
             for i, sha in enumerate(shas)
@@ -169,6 +172,8 @@ def run_colorize(ctx: Context, job: jobs.JobInputs) -> None:
         or bool(prompt.report.get("reference_flagged")),
     }
     summary = {**_summary(result, stored, timings), **_json_safe(prompt.report)}
+    if pictures:  # what each match's "picture" indexes
+        summary["reference_pictures"] = pictures
     if notes:
         summary["notes"] = notes
     jobs.finish(ctx, job.id, stored=stored, result=summary, revision=revision)

@@ -6,6 +6,12 @@ trains weighted cross-entropy (class weights 1/sqrt(frequency), so small parts s
 The shared loop (loop.py) runs it: stop rule, checkpoints, resume, log; the final weights are
 `parts.safetensors` in the run folder. `part_iou` is the held-out measure the model card and
 `bench/prompts.py` report.
+
+With `real_labels` (issue 18, item 6) each step also draws `real_batch` OpenMoji train-split drawings with
+their skin/hair labels (`parts_real`), augmented the same way, in the same forward pass; their loss
+(`real_part_loss`, weight `real_weight`) supervises only skin, hair and "not skin or hair". Every 7th
+labelled drawing is held out: its loss joins the validation loss and its skin/hair IoU is logged, so the
+test split is never looked at. `init` starts from a weights file (fine-tuning the shipped model).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import torch.nn.functional as F
 
 from pipeline.models import parts as parts_model
 from pipeline.models.colorizer import ink_of
+from pipeline.models.common import load_net
 from pipeline.models.parts import (
     PART_NAMES,
     PartsConfig,
@@ -32,6 +39,13 @@ from pipeline.models.parts import (
 from pipeline.train import loop
 from pipeline.train.characters import PARTS, make_character
 from pipeline.train.loop import TrainResult
+from pipeline.train.parts_real import (
+    LABELLED,
+    load_real_parts,
+    mask_lines,
+    real_part_loss,
+    split_held_out,
+)
 from pipeline.train.schedule import warmup_cosine
 
 __all__ = ["TrainConfig", "TrainResult", "make_pool", "part_iou", "train", "held_out_iou", "HELD_OUT_SEED"]
@@ -54,6 +68,11 @@ class TrainConfig(loop.LoopConfig):
     checkpoint_every: int = 250
     device: str = "cpu"
     model: PartsConfig = field(default_factory=PartsConfig)
+    init: str = ""  # weights file to start from ("" = random init)
+    real_labels: str = ""  # openmoji_parts output folder ("" = generated characters only)
+    real_data: str = ""  # the OpenMoji set with the line drawings ("" = openmoji_parts.DEFAULT_DATA)
+    real_batch: int = 4
+    real_weight: float = 1.0
 
 
 def make_pool(*, seed: int, count: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -79,13 +98,45 @@ def _augment(rng: np.random.Generator, ink: np.ndarray, parts: np.ndarray) -> tu
     return ink, parts
 
 
-def _batch(rng: np.random.Generator, inks: np.ndarray, parts: np.ndarray, n: int, *, augment: bool = True):
+def _batch(
+    rng: np.random.Generator,
+    inks: np.ndarray,
+    parts: np.ndarray,
+    n: int,
+    *,
+    augment: bool = True,
+    real: bool = False,
+    pick: np.ndarray | None = None,
+):
+    """(x, y) tensors of n examples (of `pick` indices if given); real: line pixels -> IGNORE."""
     xs, ys = [], []
-    for i in rng.integers(len(inks), size=n):
+    for i in rng.integers(len(inks), size=n) if pick is None else pick:
         ink, lab = _augment(rng, inks[i], parts[i]) if augment else (inks[i], parts[i])
         xs.append(encode_parts_input(ink.astype(np.float32) / 255.0))
-        ys.append(lab.astype(np.int64))
+        ys.append((mask_lines(ink, lab) if real else lab).astype(np.int64))
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+def _real_pools(cfg: TrainConfig, log: Callable[[str], None]):
+    """(train inks, train labels, held-out inks, held-out labels) of the real labels, or None."""
+    if not cfg.real_labels:
+        return None
+    from pipeline.train.openmoji_parts import DEFAULT_DATA
+
+    names, inks, labels = load_real_parts(cfg.real_labels, cfg.real_data or DEFAULT_DATA, size=cfg.size)
+    train_idx, held_idx = split_held_out(len(names))
+    log(f"real labels: {len(train_idx)} train + {len(held_idx)} held-out OpenMoji train-split drawings")
+    return inks[train_idx], labels[train_idx], inks[held_idx], labels[held_idx]
+
+
+def _init_net(cfg: TrainConfig) -> PartsNet:
+    """A new net, or the one in cfg.init (its config must match cfg.model)."""
+    if not cfg.init:
+        return PartsNet(cfg.model)
+    net, _ = load_net(cfg.init, model="parts", config_cls=PartsConfig, net_cls=PartsNet)
+    if net.config != cfg.model:
+        raise ValueError(f"{cfg.init} has config {net.config}, not {cfg.model}")
+    return net
 
 
 def part_iou(pred: np.ndarray, truth: np.ndarray, *, parts: int = len(PART_NAMES)) -> np.ndarray:
@@ -117,19 +168,36 @@ def train(
     log(f"data: {len(inks)} train + {len(val_inks)} val characters ({time.perf_counter() - t_start:.0f} s)")
     freq = np.bincount(parts.ravel(), minlength=len(PART_NAMES)).astype(np.float64) + 1
     weight = torch.tensor(np.clip(np.sqrt(freq.max() / freq), 1, 20), dtype=torch.float32, device=device)
-    net = PartsNet(cfg.model).to(device)
+    real = _real_pools(cfg, log)
+    net = _init_net(cfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     val_rng = np.random.default_rng(cfg.seed + 1)
     val_batches = [_batch(val_rng, val_inks, val_parts, 8, augment=False) for _ in range(3)]
+    real_val = []
+    if real is not None:
+        held = np.arange(len(real[2]))
+        real_val = [
+            _batch(val_rng, real[2], real[3], 0, augment=False, real=True, pick=held[i : i + 8])
+            for i in range(0, len(held), 8)
+        ]
 
     def train_step(step: int) -> tuple[float, dict[str, float]]:
         x, y = _batch(rng, inks, parts, cfg.batch)
-        loss = F.cross_entropy(net(x.to(device)), y.to(device), weight=weight)
+        if real is None:
+            loss = F.cross_entropy(net(x.to(device)), y.to(device), weight=weight)
+            parts_log = {}
+        else:
+            xr, yr = _batch(rng, real[0], real[1], cfg.real_batch, real=True)
+            logits = net(torch.cat([x, xr]).to(device))
+            gen = F.cross_entropy(logits[: len(x)], y.to(device), weight=weight)
+            rl = real_part_loss(logits[len(x) :], yr.to(device))
+            loss = gen + cfg.real_weight * rl
+            parts_log = {"generated": gen.item(), "real": rl.item()}
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
-        return loss.item(), {}
+        return loss.item(), parts_log
 
     @torch.no_grad()
     def evaluate() -> float:
@@ -137,8 +205,19 @@ def train(
         total = sum(
             float(F.cross_entropy(net(x.to(device)), y.to(device), weight=weight)) for x, y in val_batches
         )
+        total /= len(val_batches)
+        if real_val:
+            counts, rl = np.zeros((len(PART_NAMES), 2), np.int64), 0.0
+            for x, y in real_val:
+                logits = net(x.to(device))
+                rl += float(real_part_loss(logits, y.to(device))) / len(real_val)
+                pred, keep = logits.argmax(1).cpu().numpy(), y.numpy() != 255
+                counts += part_iou(pred[keep], y.numpy()[keep])
+            iou = " ".join(f"{PART_NAMES[k]} {counts[k, 0] / max(1, counts[k, 1]):.3f}" for k in LABELLED)
+            log(f"held-out real: loss {rl:.4f} | IoU {iou}")
+            total += cfg.real_weight * rl
         net.train()
-        return total / len(val_batches)
+        return total
 
     def save_net(path: Path, notes: dict[str, str]) -> None:
         parts_model.save(net, path, extra=notes)

@@ -1,9 +1,11 @@
 """The part segmentation model: shipped weights load and give the documented shapes; training runs."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors import safe_open
 
 from pipeline.models import parts as parts_model
@@ -16,6 +18,7 @@ from pipeline.models.parts import (
 from pipeline.train import parts as parts_training
 from pipeline.train.characters import PARTS, make_character
 from pipeline.train.parts import part_iou
+from pipeline.train.parts_real import IGNORE, load_real_parts, mask_lines, real_part_loss
 
 shipped = pytest.mark.skipif(not SHIPPED_PARTS.exists(), reason="parts weights not shipped yet")
 
@@ -86,3 +89,71 @@ def test_training_runs_and_writes_loadable_weights(tmp_path) -> None:
     model = parts_model.load(result.weights, device="cpu")
     assert model.part_map(make_character(seed=1, size=64).drawing).shape == (64, 64)
     assert (tmp_path / "losses.jsonl").read_text().count("\n") == 2
+
+
+REAL_LABELS = Path(__file__).resolve().parents[1] / "data" / "openmoji-parts"
+REAL_DATA = Path(__file__).resolve().parents[1] / "data" / "openmoji"
+SKIN, HAIR = PART_NAMES.index("skin"), PART_NAMES.index("hair")
+
+
+def test_load_real_parts_reads_labels_beside_the_line_drawings() -> None:
+    names, inks, labels = load_real_parts(REAL_LABELS, REAL_DATA, size=64)
+    assert sorted(names) == ["1F468-200D-1FAA9", "1F476"]
+    assert inks.shape == labels.shape == (2, 64, 64) and inks.dtype == labels.dtype == np.uint8
+    assert set(np.unique(labels)) <= {0, SKIN, HAIR} and (labels == SKIN).any()
+    assert inks.max() > 200  # the artists' lines are there
+    masked, line = mask_lines(inks[0], labels[0]), inks[0] > 127  # ink above half: a line pixel
+    assert line.any() and (masked[line] == IGNORE).all()
+    assert (masked[~line] == labels[0][~line]).all()
+
+
+def test_real_part_loss_supervises_only_skin_hair_and_other() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(1, len(PART_NAMES), 4, 4)
+    labels = torch.tensor([[[0, 0, SKIN, HAIR]] * 3 + [[IGNORE] * 4]])
+    base = real_part_loss(logits, labels)
+    # which of the unlabelled parts an "other" pixel takes is not supervised: shuffle them, same loss
+    rest = [k for k in range(len(PART_NAMES)) if k not in (SKIN, HAIR)]
+    shuffled = logits.clone()
+    shuffled[:, rest] = logits[:, rest[::-1]]
+    assert torch.allclose(real_part_loss(shuffled, labels), base)
+    # ignored pixels count for nothing
+    noisy = logits.clone()
+    noisy[:, :, 3] = torch.randn(len(PART_NAMES), 4) * 10
+    assert torch.allclose(real_part_loss(noisy, labels), base)
+    # more skin on an "other" pixel costs; more skin on a skin pixel helps
+    worse, better = logits.clone(), logits.clone()
+    worse[0, SKIN, 0, 0] += 3
+    better[0, SKIN, 0, 2] += 3
+    assert real_part_loss(worse, labels) > base > real_part_loss(better, labels)
+    # confident and right: near zero
+    right = torch.full_like(logits, -20.0)
+    right[0, 0, :, :2], right[0, SKIN, :, 2], right[0, HAIR, :, 3] = 20.0, 20.0, 20.0
+    assert float(real_part_loss(right, labels)) < 1e-6
+    assert float(real_part_loss(logits, torch.full_like(labels, IGNORE))) == 0.0
+
+
+def test_training_with_real_labels_fine_tunes_given_weights(tmp_path) -> None:
+    small = {"steps": 2, "batch": 2, "characters": 3, "size": 64, "log_every": 1}
+    model = PartsConfig(widths=(8, 16), model_size=64)
+    first = parts_training.train(
+        parts_training.TrainConfig(out=str(tmp_path / "a"), **small, model=model), log=lambda _: None
+    )
+    lines: list[str] = []
+    cfg = parts_training.TrainConfig(
+        out=str(tmp_path / "b"), **small, model=model, init=first.weights,
+        real_labels=str(REAL_LABELS), real_data=str(REAL_DATA), real_batch=2,
+    )  # fmt: skip
+    result = parts_training.train(cfg, log=lines.append)
+    assert result.steps == 2 and np.isfinite(result.train_loss)
+    records = [json.loads(r) for r in (tmp_path / "b" / "losses.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["real"]) and r["real"] > 0 and np.isfinite(r["generated"]) for r in records)
+    assert any("real labels: 2 train" in line for line in lines)
+    assert parts_model.load(result.weights, device="cpu").part_map(
+        make_character(seed=1, size=64).drawing
+    ).shape == (64, 64)
+    with pytest.raises(ValueError, match="config"):
+        parts_training.train(
+            parts_training.TrainConfig(out=str(tmp_path / "c"), **small, init=first.weights),
+            log=lambda _: None,
+        )

@@ -87,6 +87,8 @@ def test_propagate_colors_the_unapproved_drawings_from_the_approved_one(embedded
             if drawing.name == "hero_01.png":  # its own hint stays in the prompt, under the reference
                 assert prompt.payload["points"][0]["color"] == "#123456"
             assert job.result["reference_matches"] and "reference_flagged" in job.result
+            assert [p["revision"] for p in job.result["reference_pictures"]] == [latest["hero_00.png"]]
+            assert {m["picture"] for m in job.result["reference_matches"]} == {0}
     assert submit_propagate(embedded, batch_id=batch_id, character="hero").jobs == ()  # queued already
 
 
