@@ -38,7 +38,7 @@ from bench.colorize import (  # noqa: E402
     Match,
     fill_methods,
     fill_parser,
-    judge_regions,
+    judge_result,
     match_regions,
     read_drawings,
     report_progress,
@@ -67,7 +67,7 @@ def _right_after(
     height, width = d.truth.shape
     hints = hints_from_json({"points": region_points(clicked)}, width=width, height=height)
     result = colorize(d.drawing, hints, fill_unhinted=fill, found=found)
-    right, _ = judge_regions(match, result.region_colors)
+    right, _, _ = judge_result(match, result, truth=d.truth, flats=d.flats)
     right[0] = True  # id 0 (line) is no region
     return right
 

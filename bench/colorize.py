@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.openmoji import DATA, items, region_points  # noqa: E402
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
-from pipeline.colorize import colorize, find_lines_and_regions  # noqa: E402
+from pipeline.colorize import ColorizeResult, colorize, find_lines_and_regions  # noqa: E402
 from pipeline.hints import format_color, hints_from_json  # noqa: E402
 from pipeline.regions import assign_line_pixels  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
@@ -58,6 +58,7 @@ __all__ = [
     "read_drawings",
     "match_regions",
     "judge_regions",
+    "judge_result",
     "load_method",
     "fill_methods",
     "report_progress",
@@ -182,6 +183,17 @@ def judge_regions(match: Match, region_colors: Mapping[int, Color]) -> tuple[np.
     return close * 2 > size, de  # the median is below 5 when more than half the pixels are
 
 
+def judge_result(
+    match: Match, result: ColorizeResult, *, truth: np.ndarray, flats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Match]:
+    """judge_regions on the map colorize filled, and the match it used: hints of several colors in one
+    region cut it (`pipeline.conflicts`), so the match is made again on the cut map then."""
+    if any(c.get("pieces", 1) > 1 for c in result.conflicts):
+        match = match_regions(truth=truth, flats=flats, owner=assign_line_pixels(result.regions))
+    right, de = judge_regions(match, result.region_colors)
+    return right, de, match
+
+
 def _takes_three(obj: Callable) -> bool:
     try:
         inspect.signature(obj).bind(None, None, None)
@@ -273,16 +285,15 @@ def _evaluate(
             hints = hints_from_json({"points": region_points(chosen)}, width=width, height=height)
             unhinted = np.ones(match.count + 1, bool)
             unhinted[[0, *(r["id"] for r in chosen)]] = False
-            where = unhinted[match.true_id]
-            if not where.any():
+            if not unhinted[match.true_id].any():
                 continue
-            pixels = match.pixels[where]
             for name, fill in fills.items():
                 t1 = time.perf_counter()
                 result = colorize(d.drawing, hints, fill_unhinted=fill, found=found)
                 times[name].append(find_ms + (time.perf_counter() - t1) * 1000)
-                right, de = judge_regions(match, result.region_colors)
-                de = de[where]
+                right, de, used = judge_result(match, result, truth=d.truth, flats=d.flats)
+                here = unhinted[used.true_id]
+                de, pixels = de[here], used.pixels[here]
                 figures = (
                     float(right[unhinted].mean()),
                     float((de * pixels).sum() / pixels.sum()),

