@@ -188,7 +188,7 @@ def judge_result(
 ) -> tuple[np.ndarray, np.ndarray, Match]:
     """judge_regions on the map colorize filled, and the match it used: hints of several colors in one
     region cut it (`pipeline.conflicts`), so the match is made again on the cut map then."""
-    if any(c.get("pieces", 1) > 1 for c in result.conflicts):
+    if result.proof.get("regions_cut"):
         match = match_regions(truth=truth, flats=flats, owner=assign_line_pixels(result.regions))
     right, de = judge_regions(match, result.region_colors)
     return right, de, match

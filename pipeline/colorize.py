@@ -219,14 +219,16 @@ def colorize(
     regions = found.regions if regions is None else _refinement(regions, found=found.regions)
     owner = assign_line_pixels(regions)
     hinted, conflicts = resolve_hints(owner=owner, hints=hints)
+    cuts: dict[int, int] = {}
     if conflicts:  # hints of several colors in one region: a fill that leaked, cut at its narrowest neck
-        regions, pieces = split_conflicts(regions, owner=owner, hints=hints, conflicts=conflicts)
-        conflicts = [{**c, "pieces": pieces.get(c["region"], 1)} for c in conflicts]
-        owner = assign_line_pixels(regions)
-        hinted, left = resolve_hints(owner=owner, hints=hints)
-        if left:  # a color whose hints all lie on lines got no piece: break ties by depth
-            depth = inner_distance(regions, valid=regions > 0)
-            hinted, _ = resolve_hints(owner=owner, hints=hints, depth=depth)
+        regions, cuts = split_conflicts(regions, owner=owner, hints=hints, conflicts=conflicts)
+        cuts = {rid: n for rid, n in cuts.items() if n > 1}
+        if cuts:
+            owner = assign_line_pixels(regions)
+            hinted, conflicts = resolve_hints(owner=owner, hints=hints)
+    if conflicts:  # what no neck separates: break ties by how deep inside the region each hint lies
+        depth = inner_distance(regions, valid=regions > 0)
+        hinted, conflicts = resolve_hints(owner=owner, hints=hints, depth=depth)
     count = int(regions.max(initial=0))
     region_colors: dict[int, Color] = {rid: WHITE for rid in range(1, count + 1)}
     outside = outside_regions(regions)
@@ -257,6 +259,7 @@ def colorize(
     colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()
     proof = measure_adherence(colored, regions=regions, hinted=hinted)
+    proof["regions_cut"] = sum(cuts.values()) - len(cuts)  # pieces added by cutting leaked regions
     if filled is not None:
         proof.update(measure_trace_fill(colored, index=index, fill=filled))
     t4 = time.perf_counter()

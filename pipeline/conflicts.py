@@ -5,8 +5,8 @@ of the drawing become one region, and the artist's hints for both land in it. Ra
 region one color and drop the other hints, `split_conflicts` cuts such a region between its hint colors:
 a watershed from each color's hint pixels over the region's depth (distance to its edge) floods the wide
 parts first, so the fills meet at the narrowest neck between the hints: where the outline was left open.
-Every piece then holds hints of one color and is painted exactly that color. `resolve_hints`' conflict
-list still reports the region (by its id before the cut), with the number of pieces it became.
+Every piece then holds hints of one color and is painted exactly that color; the proof counts the pieces
+added (`regions_cut`), and only hints no neck separates are left as conflicts.
 """
 
 from __future__ import annotations
@@ -92,4 +92,6 @@ def split_conflicts(
             view[flooded == k] = next_id
             next_id += 1
         pieces[rid] = len(kept)
+    if all(n < 2 for n in pieces.values()):
+        return regions, pieces
     return number_in_reading_order(out), pieces

@@ -80,7 +80,7 @@ def test_conflict_with_no_neck_between_the_hints_takes_the_color_with_more_hint_
     rid = int(result.regions[32, 32])
     assert result.hinted[rid] == (0, 255, 0) and int(result.regions[45, 30]) == rid
     (conflict,) = result.conflicts
-    assert conflict["region"] == rid and conflict["chosen"] == "#00ff00" and conflict["pieces"] == 1
+    assert conflict["region"] == rid and conflict["chosen"] == "#00ff00" and result.proof["regions_cut"] == 0
     assert conflict["others"] == [{"color": "#ff0000", "pixels": 1}]
     assert result.proof["hint_adherence"] == 1.0
     json.dumps(result.conflicts)
@@ -91,8 +91,7 @@ def test_a_leak_through_an_open_outline_is_cut_at_its_narrowest_neck():
     grey[22:30, 38:43] = 255  # an 8 px opening in the box's right side, wider than gap closing reaches
     prompt = {"points": [{"x": 25, "y": 25, "color": "#d23c3c"}, {"x": 70, "y": 70, "color": "#ffffff"}]}
     result = colorize(as_drawing(grey), hints_from_json(prompt, width=80, height=80))
-    (conflict,) = result.conflicts  # box and paper were one region
-    assert conflict["pieces"] == 2
+    assert result.proof["regions_cut"] == 1 and result.conflicts == []  # box and paper were one region
     inside = result.flats[12:38, 12:38].reshape(-1, 3)
     assert (inside == (0xD2, 0x3C, 0x3C)).all(axis=1).mean() > 0.98  # the box, up to the opening
     assert (result.flats[50:80, 50:80] == 255).all()  # the paper stays white
@@ -211,5 +210,5 @@ def test_a_hint_in_the_middle_of_another_part_is_no_leak_and_cuts_nothing():
     points = [{"x": x, "y": y, "color": "#f1b31c"} for x, y in rim] + [{"x": 48, "y": 48, "color": "#e27022"}]
     result = colorize(as_drawing(grey), hints_from_json({"points": points}, width=96, height=96))
     (conflict,) = result.conflicts  # reported, but the disc stays one region: no neck between the hints
-    assert conflict["pieces"] == 1 and conflict["chosen"] == "#f1b31c"
+    assert result.proof["regions_cut"] == 0 and conflict["chosen"] == "#f1b31c"
     assert tuple(result.flats[48, 48]) == (0xF1, 0xB3, 0x1C)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["tint_env", "run_tint", "start_tint"]
+__all__ = ["tint_env", "run_tint", "start_tint", "sample_batch"]
+
+SAMPLES = Path(__file__).resolve().parents[2] / "studio" / "samples"
 
 
 def tint_env(home: Path, **extra: str) -> dict:
@@ -39,3 +43,31 @@ def start_tint(*args: str, env: dict) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def sample_batch(root: Path, manifest: str) -> Iterator[int]:
+    """Submit `manifest` (naming the bearded man and the baby samples) on a fresh embedded home under root
+    and run its jobs in-process; yields the batch id with the context current, then restores the process."""
+    from db import queries
+    from workers import tasks
+    from workers.celery_app import retarget
+    from workers.context import make_context, set_context
+    from workers.settings import Settings, get_settings
+    from workers.submit import submit_manifest
+
+    for name in ("bearded_man_line.png", "baby_line.png", "baby_hints.json"):
+        shutil.copy(SAMPLES / name, root / name)
+    (root / "batch.yaml").write_text(manifest)
+    settings = Settings(home=root / "home")
+    retarget(settings)
+    ctx = make_context(settings)
+    set_context(ctx)
+    batch_id = submit_manifest(ctx, root / "batch.yaml")
+    with ctx.sessions() as session:
+        job_ids = [job.id for job in queries.batch_jobs(session, batch_id)]
+    for job_id in job_ids:
+        tasks.colorize.apply(args=[job_id])
+    yield batch_id
+    set_context(None)
+    ctx.engine.dispose()
+    retarget(get_settings())

@@ -4,22 +4,16 @@ the embedded default: a batch of sample drawings with character palettes, its jo
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import sample_batch
 from PIL import Image
 from typer.testing import CliRunner
 
-from db import queries
 from studio.cli import app
-from workers import tasks
-from workers.celery_app import retarget
-from workers.context import make_context, set_context
-from workers.settings import Settings, get_settings
-from workers.submit import submit_manifest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "studio" / "samples"
 BROWN, GREEN, PEACH, RED = "#5a3825", "#2e7d32", "#f2c9a5", "#aa2222"
@@ -40,23 +34,7 @@ drawings:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The batch above submitted on a fresh embedded home and colorized in-process; its id."""
-    root = tmp_path_factory.mktemp("part-recolor")
-    for name in ("bearded_man_line.png", "baby_line.png", "baby_hints.json"):
-        shutil.copy(SAMPLES / name, root / name)
-    (root / "batch.yaml").write_text(MANIFEST)
-    settings = Settings(home=root / "home")
-    retarget(settings)
-    ctx = make_context(settings)
-    set_context(ctx)
-    batch_id = submit_manifest(ctx, root / "batch.yaml")
-    with ctx.sessions() as session:
-        job_ids = [job.id for job in queries.batch_jobs(session, batch_id)]
-    for job_id in job_ids:
-        tasks.colorize.apply(args=[job_id])
-    yield batch_id
-    set_context(None)
-    ctx.engine.dispose()
-    retarget(get_settings())
+    yield from sample_batch(tmp_path_factory.mktemp("part-recolor"), MANIFEST)
 
 
 def _tint(*args: str):

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from commands import sample_batch
 from typer.testing import CliRunner
 
-from db import queries
 from studio.cli import app
-from workers import tasks
-from workers.celery_app import retarget
-from workers.context import make_context, set_context
-from workers.settings import Settings, get_settings
-from workers.submit import submit_manifest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "studio" / "samples"
 BROWN, GREEN, PEACH = "#5a3825", "#2e7d32", "#f2c9a5"
 MANIFEST = f"""
 name: consistency
@@ -41,23 +34,7 @@ drawings:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The batch above submitted on a fresh embedded home and run in-process; its id."""
-    root = tmp_path_factory.mktemp("report")
-    for name in ("bearded_man_line.png", "baby_line.png", "baby_hints.json"):
-        shutil.copy(SAMPLES / name, root / name)
-    (root / "batch.yaml").write_text(MANIFEST)
-    settings = Settings(home=root / "home")
-    retarget(settings)
-    ctx = make_context(settings)
-    set_context(ctx)
-    batch_id = submit_manifest(ctx, root / "batch.yaml")
-    with ctx.sessions() as session:
-        job_ids = [job.id for job in queries.batch_jobs(session, batch_id)]
-    for job_id in job_ids:
-        tasks.colorize.apply(args=[job_id])
-    yield batch_id
-    set_context(None)
-    ctx.engine.dispose()
-    retarget(get_settings())
+    yield from sample_batch(tmp_path_factory.mktemp("report"), MANIFEST)
 
 
 def test_report_json_flags_the_drawing_whose_hair_differs(batch: int) -> None:
