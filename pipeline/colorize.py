@@ -70,6 +70,7 @@ class ColorizeResult:
     gaps: tuple[Gap, ...] = ()  # the gaps in the lines that region finding closed, in reading order
     trace: np.ndarray | None = None  # (H, W) uint8: k = a pixel of trace line trace_rules[k - 1]
     trace_rules: tuple[TraceRule, ...] = ()
+    trace_layer: np.ndarray | None = None  # (H, W, 4) uint8 RGBA: the trace lines as drawn, when any
 
     def gaps_json(self) -> dict:
         """The closed gaps for result.json: their count and each one's [x, y, length px]."""
@@ -256,6 +257,12 @@ def colorize(
     alpha = cv2.bitwise_and(ink.alpha, 255, mask=ink_line.view(np.uint8))
     rgb = cv2.bitwise_and(ink.rgb, ink.rgb, mask=(alpha > 0).view(np.uint8))
     lines = cv2.merge([rgb, alpha])
+    trace_layer = None
+    if has_trace:  # the trace lines as drawn, for a colorist's layered file (never composited)
+        t_alpha = cv2.bitwise_and(ink.alpha, 255, mask=trace.view(np.uint8))
+        trace_layer = cv2.merge(
+            [cv2.bitwise_and(ink.rgb, ink.rgb, mask=(t_alpha > 0).view(np.uint8)), t_alpha]
+        )
     colored = composite(flats=flats, lines=lines)
     t3 = time.perf_counter()
     proof = measure_adherence(colored, regions=regions, hinted=hinted)
@@ -279,4 +286,5 @@ def colorize(
         gaps=found.gaps,
         trace=index,
         trace_rules=found.rules,
+        trace_layer=trace_layer,
     )

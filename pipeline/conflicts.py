@@ -24,6 +24,7 @@ __all__ = ["split_conflicts"]
 # A piece whose cut exceeds this x the square root of its area is no separate part: a disc whose whole rim
 # is cut scores 2 sqrt(pi) = 3.5, a part cut off through a neck far less. Set on the OpenMoji train split.
 _NECK = 2.0
+_MAX_COLORS = 8  # regions with hints of more colors than this are not cut
 
 
 def _flood(mask: np.ndarray, markers: np.ndarray) -> np.ndarray:
@@ -80,7 +81,7 @@ def split_conflicts(
         hinted = hints.mask[box] & (owner[box] == rid) & inside
         colors = pack_rgb(hints.rgb[box])
         values = np.unique(colors[hinted])
-        if len(values) < 2:
+        if not 2 <= len(values) <= _MAX_COLORS:  # a leak joins a few parts; dozens of colors is a scribble
             continue
         markers = np.zeros(inside.shape, np.int32)
         for k, value in enumerate(values.tolist(), start=1):

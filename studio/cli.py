@@ -74,6 +74,7 @@ def colorize(
     (job,) = runner.wait_jobs(ctx, [job_id], label=f"colorizing {line.name}")
     runner.raise_if_failed(job, what=f"colorize of {line.name!r}")
     names = {"colored": "colored.png", "flats": "flats.png", "lines": "lines.png", "regions": "regions.png"}
+    names["trace_lines"] = "trace_lines.png"  # only when the drawing has trace lines
     runner.write_assets(ctx, job.result["assets"], out, names)
     result = {
         "revision_id": job.revision_id,

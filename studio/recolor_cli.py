@@ -97,6 +97,7 @@ def recolor(
     (job,) = runner.wait_jobs(ctx, [job_id], label=f"recoloring revision {revision_id}")
     runner.raise_if_failed(job, what=f"recolor of revision {revision_id}")
     names = {"colored": "colored.png", "flats": "flats.png", "lines": "lines.png", "regions": "regions.png"}
+    names["trace_lines"] = "trace_lines.png"  # only when the drawing has trace lines
     runner.write_assets(ctx, job.result["assets"], out, names)
     runner.write_json(
         out / "result.json",

@@ -82,13 +82,16 @@ def _style_notes(params: dict) -> list[str]:
 def _store_result(
     ctx: Context, result, *, timings: dict[str, float], stored_already: frozenset[str] = frozenset()
 ) -> jobs.Stored:
-    """Write a colorize result's four images; bytes already stored (a parent's) are not written again."""
+    """Write a colorize result's images (four, and its trace lines when it has any); bytes already stored
+    (a parent's) are not written again."""
     arrays = {
         "colored": result.colored,
         "flats": result.flats_rgba(),
         "lines": result.lines,
         "regions": _region_map(result.regions),
     }
+    if result.trace_layer is not None:  # the trace lines as drawn: a layered file's "trace lines" layer
+        arrays["trace_lines"] = result.trace_layer
     return jobs.store_arrays(ctx, arrays, timings=timings, stored_already=stored_already)
 
 

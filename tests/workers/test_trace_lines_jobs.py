@@ -61,6 +61,9 @@ def test_colorize_and_recolor_jobs_fill_trace_lines_by_the_prompts_rule(embedded
     lines = decode_image(embedded.storage.get(revision.assets["lines"]))
     assert tuple(colored[48, 40][:3]) == (0x5A, 0x3C, 0x78)  # the darker of the two sides
     assert lines[48, 40, 3] == 0 and lines[10, 40, 3] == 255  # ink only in lines.png
+    traced_layer = decode_image(embedded.storage.get(revision.assets["trace_lines"]))
+    assert traced_layer[48, 40, 3] == 255 and tuple(traced_layer[48, 40, :3]) == (255, 0, 0)
+    assert traced_layer[10, 40, 3] == 0  # the trace lines as drawn, for the layered file; no ink
 
     recolor_id = submit_recolor(embedded, revision_id=revision.id, edits={}, at=[[40, 25, "#141e28"]])
     tasks.recolor.apply(args=[recolor_id])
