@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,15 @@ from pipeline.errors import NotFound, UnknownBlock
 from pipeline.images import decode_image, decode_label_map, encode_png
 from workers.context import Context
 
-__all__ = ["RevisionBlocks", "revision_blocks", "labels_png", "block_diff", "check_recolor"]
+__all__ = [
+    "RevisionBlocks",
+    "revision_assets",
+    "cached_blocks",
+    "revision_blocks",
+    "labels_png",
+    "block_diff",
+    "check_recolor",
+]
 
 CACHE_SIZE = 32
 
@@ -40,29 +49,29 @@ class RevisionBlocks:
         return int(self.labels.shape[0])
 
 
-_cache: OrderedDict[tuple[str, str], RevisionBlocks] = OrderedDict()
+_cache: OrderedDict[tuple[str, ...], RevisionBlocks] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _assets(revision: Revision) -> tuple[str, str]:
+def revision_assets(revision: Revision) -> tuple[str, str]:
+    """The (colored, regions) hashes a revision's blocks come from; NotFound when it has none."""
     colored, regions = revision.assets.get("colored"), revision.assets.get("regions")
     if not colored or not regions:
         raise NotFound(f"revision {revision.id} has no colored image and region map, so it has no blocks.")
     return colored, regions
 
 
-def _blocks(ctx: Context, colored_sha: str, regions_sha: str) -> RevisionBlocks:
-    key = (colored_sha, regions_sha)
+def cached_blocks(
+    ctx: Context, key: tuple[str, ...], make: Callable[[np.ndarray, np.ndarray], RevisionBlocks]
+) -> RevisionBlocks:
+    """Blocks by content hashes `key` (colored, regions, ...), made once by make(colored RGB, regions)."""
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    colored = decode_image(ctx.storage.get(colored_sha), name="colored", max_pixels=ctx.settings.max_pixels)
-    regions = decode_label_map(ctx.storage.get(regions_sha), name="regions")
-    result = pipeline.blockify(pipeline.over_white(colored), regions=regions)
-    blocks = RevisionBlocks(
-        labels=result.labels.astype(np.uint16), table=pipeline.block_table_json(result.table)
-    )
+    colored = decode_image(ctx.storage.get(key[0]), name="colored", max_pixels=ctx.settings.max_pixels)
+    regions = decode_label_map(ctx.storage.get(key[1]), name="regions")
+    blocks = make(pipeline.over_white(colored), regions)
     with _lock:
         _cache[key] = blocks
         while len(_cache) > CACHE_SIZE:
@@ -70,9 +79,16 @@ def _blocks(ctx: Context, colored_sha: str, regions_sha: str) -> RevisionBlocks:
     return blocks
 
 
+def _region_blocks(colored: np.ndarray, regions: np.ndarray) -> RevisionBlocks:
+    result = pipeline.blockify(colored, regions=regions)
+    return RevisionBlocks(
+        labels=result.labels.astype(np.uint16), table=pipeline.block_table_json(result.table)
+    )
+
+
 def revision_blocks(ctx: Context, revision: Revision) -> RevisionBlocks:
     """The revision's blocks (cached by its colored and regions hashes)."""
-    return _blocks(ctx, *_assets(revision))
+    return cached_blocks(ctx, revision_assets(revision), _region_blocks)
 
 
 def labels_png(blocks: RevisionBlocks) -> bytes:
@@ -86,10 +102,10 @@ def labels_png(blocks: RevisionBlocks) -> bytes:
 
 def block_diff(ctx: Context, revision: Revision, against: Revision) -> list[dict]:
     """Blocks of `revision` whose color differs in `against`, both read over `revision`'s regions."""
-    colored, regions = _assets(revision)
-    other_colored, _ = _assets(against)
-    mine = _blocks(ctx, colored, regions)
-    theirs = {b["id"]: b["color"] for b in _blocks(ctx, other_colored, regions).table}
+    colored, regions = revision_assets(revision)
+    other_colored, _ = revision_assets(against)
+    mine = cached_blocks(ctx, (colored, regions), _region_blocks)
+    theirs = {b["id"]: b["color"] for b in cached_blocks(ctx, (other_colored, regions), _region_blocks).table}
     return [
         {"id": b["id"], "before": theirs[b["id"]], "after": b["color"], "area": b["area"], "bbox": b["bbox"]}
         for b in mine.table

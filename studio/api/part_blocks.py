@@ -7,25 +7,16 @@ are cached in memory by the content hashes they come from, so a cached entry nev
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
-import pipeline
 from db.models import Drawing, Revision
-from pipeline.errors import NotFound
-from pipeline.images import decode_image, decode_label_map
+from pipeline.images import decode_label_map
 from pipeline.part_blocks import blockify_by_parts, part_block_table_json
-from studio.api.blocks import RevisionBlocks
+from studio.api.blocks import RevisionBlocks, cached_blocks, revision_assets
 from studio.runner import raise_if_failed
 from workers.context import Context
 
 __all__ = ["part_map_of", "revision_part_blocks"]
-
-CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, str, str], RevisionBlocks] = OrderedDict()
-_lock = threading.Lock()
 
 
 def part_map_of(ctx: Context, *, line_sha: str, name: str) -> tuple[str, np.ndarray]:
@@ -42,24 +33,16 @@ def part_map_of(ctx: Context, *, line_sha: str, name: str) -> tuple[str, np.ndar
 
 def revision_part_blocks(ctx: Context, revision: Revision) -> RevisionBlocks:
     """One block per part of the revision, each row naming its part and regions (cached)."""
-    colored_sha, regions_sha = revision.assets.get("colored"), revision.assets.get("regions")
-    if not colored_sha or not regions_sha:
-        raise NotFound(f"revision {revision.id} has no colored image and region map, so it has no blocks.")
+    colored_sha, regions_sha = revision_assets(revision)
     with ctx.sessions() as session:
         drawing = session.get(Drawing, revision.drawing_id)
         line_sha, name = drawing.line_sha, drawing.name
     part_sha, part_map = part_map_of(ctx, line_sha=line_sha, name=name)
-    key = (colored_sha, regions_sha, part_sha)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    colored = decode_image(ctx.storage.get(colored_sha), name="colored", max_pixels=ctx.settings.max_pixels)
-    regions = decode_label_map(ctx.storage.get(regions_sha), name="regions")
-    found = blockify_by_parts(pipeline.over_white(colored), regions=regions, part_map=part_map)
-    blocks = RevisionBlocks(labels=found.result.labels.astype(np.uint16), table=part_block_table_json(found))
-    with _lock:
-        _cache[key] = blocks
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return blocks
+
+    def make(colored: np.ndarray, regions: np.ndarray) -> RevisionBlocks:
+        found = blockify_by_parts(colored, regions=regions, part_map=part_map)
+        return RevisionBlocks(
+            labels=found.result.labels.astype(np.uint16), table=part_block_table_json(found)
+        )
+
+    return cached_blocks(ctx, (colored_sha, regions_sha, part_sha), make)
