@@ -8,7 +8,7 @@ that is still wrong, in its true color at its representative point (index.json `
 fixable region is right, or every wrong one was clicked already (a second click at the same point in the
 same color changes nothing), or it has made 2 x regions clicks. Methods:
   model            the shipped colorizer (or --weights)
-  NAME             any fill given as --method NAME=module:attr[@weights] (see bench.colorize.load_method)
+  NAME             any fill given as --method NAME=module:attr[@weights] (see bench.fills.load_method)
   most_common      the rule: unhinted regions take the most common hint color
   nearest          the rule: unhinted regions take the nearest hinted region's color
   one_per_region   one click per fixable region, the floor of today's tools (Krita's colorize mask),
@@ -34,15 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.colorize import (  # noqa: E402
     Drawing,
-    Fill,
     Match,
-    fill_methods,
-    fill_parser,
     judge_result,
     match_regions,
     read_drawings,
     report_progress,
 )
+from bench.fills import Fill, fill_methods, fill_parser  # noqa: E402
 from bench.openmoji import DATA, items, region_points  # noqa: E402
 from pipeline.colorize import Found, colorize, find_lines_and_regions  # noqa: E402
 from pipeline.hints import hints_from_json  # noqa: E402

@@ -5,9 +5,11 @@ e.g. ~/.cache/tint/sources/<source>) and --generated held-out generated characte
 For each drawing and each share of hinted true regions (0%, 25%, 50%; seeded, one hint point each at the
 region's representative point, true color), run `pipeline.colorize` with each way to fill the rest:
   model         the shipped colorizer (or --weights)
-  NAME          any fill given as --method NAME=module:attr[@weights] (see load_method)
+  NAME          any fill given as --method NAME=module:attr[@weights] (see bench.fills.load_method)
   most_common   unhinted regions take the most common hint color
   nearest       unhinted regions take the color of the nearest hinted region
+  ceiling       (--ceiling) each unhinted region takes the region colorizer's candidate nearest its truth:
+                what no picker over those candidates can beat (bench/ceiling.py)
 and measure on the non-line pixels of the *unhinted true regions*, against the true flat color:
   right    the share of those regions whose median CIEDE2000 is < 5 (what an artist need not touch)
   mean dE  the mean CIEDE2000 over their pixels
@@ -22,25 +24,23 @@ once per drawing; the median colorize time (both and the model included) is prin
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import inspect
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-import cv2
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ceiling import CEILING  # noqa: E402
+from bench.fills import RULES, Fill, fill_methods, fill_parser, most_common_rule, nearest_rule  # noqa: E402
 from bench.openmoji import DATA, items, region_points  # noqa: E402
 from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import ColorizeResult, colorize, find_lines_and_regions  # noqa: E402
@@ -59,8 +59,6 @@ __all__ = [
     "match_regions",
     "judge_regions",
     "judge_result",
-    "load_method",
-    "fill_methods",
     "report_progress",
     "evaluate_fills",
     "evaluate_fill",
@@ -71,46 +69,6 @@ HELD_OUT_SEED = 424_242  # generated characters use seeds HELD_OUT_SEED * 100003
 SHARES = (0.0, 0.25, 0.5)
 RIGHT_DE = 5.0  # a region is right when its median CIEDE2000 is below this
 Color = tuple[int, int, int]
-Fill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
-
-
-def most_common_rule(drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> dict[int, Color]:
-    """Rule (a): every unhinted region takes the hint color given to the most regions (ties: lower color)."""
-    if not hinted:
-        return {}
-    counts: dict[Color, int] = {}
-    for rgb in hinted.values():
-        counts[rgb] = counts.get(rgb, 0) + 1
-    color = min(counts, key=lambda c: (-counts[c], c))
-    return {rid: color for rid in range(1, int(regions.max()) + 1) if rid not in hinted}
-
-
-def nearest_rule(drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> dict[int, Color]:
-    """Rule (b): every unhinted region takes the color of the hinted region nearest to most of its pixels."""
-    if not hinted:
-        return {}
-    count = int(regions.max())
-    is_hinted = np.zeros(count + 1, bool)
-    is_hinted[list(hinted)] = True
-    source = is_hinted[regions]
-    _, nearest = cv2.distanceTransformWithLabels(
-        (~source).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    lut = np.zeros(int(nearest.max()) + 1, np.int64)
-    lut[nearest[source]] = regions[source]
-    near = lut[nearest]  # (H, W) id of the nearest hinted region
-    free = (regions > 0) & ~source
-    keys = regions[free].astype(np.int64) * (count + 1) + near[free]
-    uniq, votes = np.unique(keys, return_counts=True)
-    best: dict[int, tuple[int, int]] = {}
-    for key, v in zip(uniq.tolist(), votes.tolist(), strict=True):
-        rid, src = divmod(key, count + 1)
-        if rid not in best or v > best[rid][1]:
-            best[rid] = (src, v)
-    return {rid: hinted[src] for rid, (src, _) in best.items()}
-
-
-RULES: dict[str, Fill] = {"most_common": most_common_rule, "nearest": nearest_rule}
 
 
 class Drawing(NamedTuple):
@@ -194,56 +152,6 @@ def judge_result(
     return right, de, match
 
 
-def _takes_three(obj: Callable) -> bool:
-    try:
-        inspect.signature(obj).bind(None, None, None)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def load_method(spec: str) -> Fill:
-    """The fill named by "module:attr[@weights]" (module importable, e.g. on PYTHONPATH; attr may be dotted).
-
-    attr is a fill (drawing, regions, hinted) -> colors, an object with .fill_unhinted, or a loader called
-    with no arguments (or with the weights path after "@") that returns either of those."""
-    target, _, weights = spec.partition("@")
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"method {spec!r} is not module:attr[@weights]; e.g. pipeline.models.colorizer:load")
-    obj = reduce(getattr, attr.split("."), importlib.import_module(module_name))
-    if not (inspect.isclass(obj) or weights) and hasattr(obj, "fill_unhinted"):
-        return obj.fill_unhinted
-    if not (inspect.isclass(obj) or weights) and _takes_three(obj):
-        return obj
-    made = obj(weights) if weights else obj()
-    fill = getattr(made, "fill_unhinted", made)
-    if not callable(fill):
-        raise ValueError(f"method {spec!r} made {type(made).__name__}, which has no fill_unhinted.")
-    return fill
-
-
-def fill_methods(*, weights: str | None, model: bool, specs: list[str]) -> tuple[dict[str, Fill], str]:
-    """({name: fill}, model version): the shipped colorizer as "model" (or `weights`; none unless `model`),
-    each "NAME=module:attr[@weights]" of `specs` (see load_method), then the rules; on CPU, one thread."""
-    import torch
-
-    from pipeline.models import colorizer as colorizer_model
-
-    torch.set_num_threads(1)
-    methods: dict[str, Fill] = {}
-    version = "none"
-    if model:
-        colorizer = colorizer_model.load(weights, device="cpu")
-        methods["model"], version = colorizer.fill_unhinted, colorizer.version
-    for entry in specs:
-        name, sep, spec = entry.partition("=")
-        if not sep or name in methods or name in RULES or name in {"ms", "one_per_region"}:
-            raise ValueError(f"--method {entry!r} needs a new NAME=module:attr[@weights]")
-        methods[name] = load_method(spec)
-    return {**methods, **RULES}, version
-
-
 def _chosen(table: list[dict], *, share: float, seed: int, index: int) -> list[dict]:
     rng = np.random.default_rng([seed, index, int(share * 100)])
     k = int(round(share * len(table)))
@@ -268,8 +176,10 @@ def _evaluate(
     seed: int,
     what: str = "colorize",
     total: int | None = None,
+    ceiling: Callable[[np.ndarray], Fill] | None = None,
 ) -> dict[str, dict]:
-    """{method: {share: figures}, "ms": {method: median ms}} over drawings; see evaluate_fill."""
+    """{method: {share: figures}, "ms": {method: median ms}} over drawings; see evaluate_fill. ceiling: makes
+    a fill from a drawing's true flats (bench.ceiling), scored as the method "ceiling"."""
     rows: dict[tuple[str, float], list[tuple[float, float, float]]] = {}
     times: dict[str, list[float]] = {name: [] for name in fills}
     t0 = time.perf_counter()
@@ -287,10 +197,11 @@ def _evaluate(
             unhinted[[0, *(r["id"] for r in chosen)]] = False
             if not unhinted[match.true_id].any():
                 continue
-            for name, fill in fills.items():
+            here_fills = dict(fills) if ceiling is None else {**fills, CEILING: ceiling(d.flats)}
+            for name, fill in here_fills.items():
                 t1 = time.perf_counter()
                 result = colorize(d.drawing, hints, fill_unhinted=fill, found=found)
-                times[name].append(find_ms + (time.perf_counter() - t1) * 1000)
+                times.setdefault(name, []).append(find_ms + (time.perf_counter() - t1) * 1000)
                 right, de, used = judge_result(match, result, truth=d.truth, flats=d.flats)
                 here = unhinted[used.true_id]
                 de, pixels = de[here], used.pixels[here]
@@ -301,7 +212,7 @@ def _evaluate(
                 )
                 rows.setdefault((name, share), []).append(figures)
         report_progress(done, total, t0=t0, what=what)
-    out: dict[str, dict] = {name: {} for name in fills}
+    out: dict[str, dict] = {name: {} for name in [*fills, *([CEILING] if ceiling else [])]}
     for (name, share), got in rows.items():
         right, mean, within = (float(np.mean(col)) for col in zip(*got, strict=True))
         out[name][share] = {"n": len(got), "right": right, "mean_de": mean, "within_10": within}
@@ -317,11 +228,15 @@ def evaluate_fills(
     limit: int | None = None,
     shares: tuple[float, ...] = SHARES,
     seed: int = 0,
+    ceiling: Callable[[np.ndarray], Fill] | None = None,
 ) -> dict[str, dict]:
-    """evaluate_fill for several fills on the same drawings and hints: {name: {share: figures}, "ms": ...}."""
+    """evaluate_fill for several fills on the same drawings and hints: {name: {share: figures}, "ms": ...};
+    with `ceiling`, also the method "ceiling" (see _evaluate)."""
     total = len(items(Path(data_dir), split=split)[:limit])
     drawings = read_drawings(data_dir, split=split, limit=limit)
-    return _evaluate(drawings, fills, shares=shares, seed=seed, what=Path(data_dir).name, total=total)
+    return _evaluate(
+        drawings, fills, shares=shares, seed=seed, what=Path(data_dir).name, total=total, ceiling=ceiling
+    )
 
 
 def evaluate_fill(
@@ -369,34 +284,36 @@ def _print_set(set_name: str, scores: dict[str, dict], *, shares: tuple[float, .
                 )
 
 
-def fill_parser(doc: str) -> argparse.ArgumentParser:
-    """The options every fill bench shares: data sets, split, limit, the U-Net's weights and extra fills."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, action="append", help=f"data set folder (default {DATA})")
-    parser.add_argument("--split", default="test", help="split of each data set (default test)")
-    parser.add_argument("--limit", type=int, default=None, help="drawings per data set (default: all)")
-    parser.add_argument("--weights", default=None, help="colorizer safetensors (default: shipped)")
-    parser.add_argument("--no-model", action="store_true", help="bench only --method fills and the rules")
-    parser.add_argument("--method", action="append", default=[], metavar="NAME=SPEC", help="extra fill")
-    return parser
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = fill_parser(__doc__)
     parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
     parser.add_argument("--seed", type=int, default=0, help="seed of the hint choice")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also the candidate ceiling of the shipped region colorizer"
+    )
     args = parser.parse_args(argv)
     try:
         methods, version = fill_methods(weights=args.weights, model=not args.no_model, specs=args.method)
     except (ValueError, ImportError, AttributeError) as exc:
         parser.error(str(exc))
+    ceiling = None
+    if args.ceiling:
+        from bench.ceiling import ceiling_fill
+        from pipeline.models import regionfill
+
+        region_model = regionfill.load()
+        ceiling = partial(ceiling_fill, region_model)
     sets: dict[str, dict] = {}
     for folder in args.data or [DATA]:
-        scores = evaluate_fills(folder, methods, split=args.split, limit=args.limit, seed=args.seed)
+        scores = evaluate_fills(
+            folder, methods, split=args.split, limit=args.limit, seed=args.seed, ceiling=ceiling
+        )
         sets[f"{folder.name}-{args.split}"] = scores
     if args.generated:
         drawings = _generated(args.generated)
-        sets["generated"] = _evaluate(drawings, methods, shares=SHARES, seed=args.seed, total=args.generated)
+        sets["generated"] = _evaluate(
+            drawings, methods, shares=SHARES, seed=args.seed, total=args.generated, ceiling=ceiling
+        )
     print(f"colorizer {version} | unhinted true regions, per drawing then averaged | seed {args.seed}")
     print(f"{'set':<24} {'hinted':>6} {'method':<14} {'n':>4} {'right':>7} {'mean dE':>8} {'dE<10':>7}")
     for set_name, scores in sets.items():

@@ -278,12 +278,24 @@ def _reference_once(
         off = alignment.off_picture(matrices[pick], regions.shape, ref.shape[:2])
         landed_color = np.where(ref_ink[landed] | off, -1, ref_color[landed])  # ink, lines, off the picture
         unit = float(np.sqrt((tbox[2] - tbox[0]) * (tbox[3] - tbox[1])))
-        splits = find_splits(regions, landed=landed_color, unit=unit)
+        outside = frozenset(np.flatnonzero(t_out).tolist())
+        edges = _edges(ref_regions, ref_ink)[ry, rx]
+        splits = find_splits(regions, landed=landed_color, unit=unit, outside=outside, edges=edges)
         if splits:
             colors, matches, regions = apply_splits(
                 regions, splits, matches=matches, colors=colors, landed=landed_color, sources=landed
             )
     return colors, matches, regions, quality, correlation
+
+
+def _edges(ref_regions: np.ndarray, ref_ink: np.ndarray) -> np.ndarray:
+    """(H', W') bool: the reference's ink and the borders between its colors, widened by 2 px (alignment
+    is never exact to the pixel)."""
+    ids = ref_regions
+    edge = ref_ink[ids].copy()
+    edge[:, 1:] |= ids[:, 1:] != ids[:, :-1]
+    edge[1:, :] |= ids[1:, :] != ids[:-1, :]
+    return cv2.dilate(edge.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
 
 
 def _flip(array: np.ndarray | None) -> np.ndarray | None:
@@ -306,7 +318,7 @@ def reference_hints(
     min_confidence: float = 0.35,
     angles: tuple[float, ...] = (-10.0, -5.0, 0.0, 5.0, 10.0),
     split: bool = True,
-    min_alignment: float = 0.8,
+    min_alignment: float = 0.6,
     mirror: bool = True,
 ) -> tuple[dict, list[dict], np.ndarray]:
     """({"points": [...]}, matches, regions): hints from the reference's colors, on a refined region map.

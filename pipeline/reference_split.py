@@ -24,9 +24,13 @@ __all__ = ["Piece", "Split", "find_splits", "apply_splits"]
 Piece = tuple[np.ndarray, int]  # (h, w) bool mask in a region's box, packed 0xRRGGBB color
 Split = tuple[int, tuple, list[Piece]]  # region id, its box as slices, its pieces
 _SPLIT_SHARE = 0.03  # a second color must cover this share of a region ...
-_SPLIT_AREA = 0.004  # ... and this much area (x box side squared), and every piece must keep this area,
+_SPLIT_AREA = 0.003  # ... and this much area (x box side squared), and every piece must keep this area,
 _SPLIT_DEPTH = 0.012  # be this thick (x box side; distance from its middle to its edge),
 _SPLIT_WINDOW = 0.02  # after a mode filter this wide (x box side)
+_ENCLOSED = 0.5  # a piece cut from the paper must have this share of its rim on the drawing's lines
+_RIM_ALIGNED = (
+    0.7  # a region is cut only when this share of the lines around it lands on the reference's edges
+)
 
 
 def _nearest_fill(index: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -94,25 +98,69 @@ def _cut(inside: np.ndarray, landed: np.ndarray, *, colors: list[int], unit: flo
     return out
 
 
+def _rim_aligned(inside: np.ndarray, *, lines: np.ndarray, edges: np.ndarray) -> bool:
+    """Whether at least _RIM_ALIGNED of the line pixels around a region land on the reference's edges."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    rim = (cv2.dilate(inside.view(np.uint8), cross) > 0) & lines
+    return bool(rim.any()) and float(edges[rim].mean()) >= _RIM_ALIGNED
+
+
+def _enclosed(pieces: list[Piece], *, lines: np.ndarray) -> list[Piece]:
+    """The pieces of the paper that lines mostly enclose (a sleeve behind an open stroke), the rest given
+    back to the largest piece: where a moved arm lay in the reference, the drawing's paper has no line."""
+    if len(pieces) < 2:
+        return pieces
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    main = max(range(len(pieces)), key=lambda i: int(pieces[i][0].sum()))
+    keep, paper = [], pieces[main][0].copy()
+    for i, (mask, value) in enumerate(pieces):
+        if i == main:
+            continue
+        rim = (cv2.dilate(mask.view(np.uint8), cross) > 0) & ~mask
+        if rim.any() and (rim & lines).sum() >= _ENCLOSED * rim.sum():
+            keep.append((mask, value))
+        else:
+            paper |= mask
+    return [(paper, pieces[main][1]), *keep]
+
+
 def find_splits(
-    regions: np.ndarray, *, landed: np.ndarray, unit: float
+    regions: np.ndarray,
+    *,
+    landed: np.ndarray,
+    unit: float,
+    outside: frozenset[int] = frozenset(),
+    edges: np.ndarray | None = None,
 ) -> list[tuple[int, tuple, list[Piece]]]:
-    """(region id, its box as slices, pieces) for each region cut in two or more pieces by landed colors."""
+    """(region id, its box as slices, pieces) for each region cut in two or more pieces by landed colors.
+
+    A region of `outside` (the paper around the drawing) needs no share of its area for a second color: an
+    open stroke joins a sleeve or a tie to the paper, and the paper is far larger than they are. edges (H, W)
+    bool: drawing pixels that land on (or beside) an edge of the reference; a region is cut only where the
+    lines around it land on them (the region itself is aligned, not only the drawing as a whole)."""
     # landed (H, W) int64: the packed reference color each drawing pixel lands on, -1 where unknown
     sel = (regions > 0) & (landed >= 0)
     keys, counts = np.unique(regions[sel].astype(np.int64) << 24 | landed[sel], return_counts=True)
     count = int(regions.max(initial=0))
     area = np.bincount(regions.ravel(), minlength=count + 1)
     rid, value = keys >> 24, keys & 0xFFFFFF
-    big = (counts >= _SPLIT_AREA * unit**2) & (counts >= _SPLIT_SHARE * area[rid])
+    paper = np.isin(rid, np.array(sorted(outside), np.int64))
+    big = (counts >= _SPLIT_AREA * unit**2) & ((counts >= _SPLIT_SHARE * area[rid]) | paper)
     many = np.bincount(rid[big], minlength=count + 1) >= 2
     boxes = bounding_boxes(regions, count=count)
     out = []
     for t in np.flatnonzero(many).tolist():
         x0, y0, x1, y1 = boxes[t].tolist()
         box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
+        grown = (slice(max(0, y0 - 1), y1 + 2), slice(max(0, x0 - 1), x1 + 2))  # the rim lies just outside
+        if edges is not None and not _rim_aligned(
+            regions[grown] == t, lines=regions[grown] == 0, edges=edges[grown]
+        ):
+            continue
         colors = value[(rid == t) & big].tolist()
         pieces = _cut(regions[box] == t, landed[box], colors=colors, unit=unit)
+        if t in outside:
+            pieces = _enclosed(pieces, lines=regions[box] == 0)
         if len(pieces) > 1:
             out.append((t, box, pieces))
     return out

@@ -12,11 +12,11 @@ from bench.colorize import (
     evaluate_fill,
     judge_regions,
     judge_result,
-    load_method,
     match_regions,
     nearest_rule,
     read_drawings,
 )
+from bench.fills import load_method
 from bench.openmoji import region_points
 from pipeline.color import delta_e2000, rgb_to_lab
 from pipeline.colorize import colorize, find_lines_and_regions

@@ -71,3 +71,46 @@ def test_flagged_regions_are_those_matched_less_surely_than_the_threshold():
     ]
     assert flagged_matches(matches) == [2, 3]
     assert flagged_matches(matches, below=0.95) == [1, 2, 3]
+
+
+def _openmoji(root, name: str, kind: str) -> np.ndarray:
+    from pipeline import decode_image
+
+    for split in ("train", "test"):
+        path = root / split / f"{name}_{kind}.png"
+        if path.is_file():
+            return decode_image(path.read_bytes(), name=path.name)[..., :3]
+    raise FileNotFoundError(name)
+
+
+def test_parts_an_open_stroke_joins_to_the_paper_are_cut_out_of_it(full_data_dir):
+    # OpenMoji's pilot: the person's colored emoji colors the man's line drawing. His tie and grey sleeve
+    # are open at the bottom, so the region engine joins them to the paper around him; the reference's
+    # colors cut them out again, where lines enclose them
+    reference = _openmoji(full_data_dir, "1F9D1-200D-2708-FE0F", "color")
+    drawing = _openmoji(full_data_dir, "1F468-200D-2708-FE0F", "line")
+    flat = _openmoji(full_data_dir, "1F468-200D-2708-FE0F", "flat")
+    resolved = prompt_to_hints(drawing, {}, reference=reference)
+    result = colorize(drawing, resolved.hints, found=resolved.found, regions=resolved.regions)
+    grey = (np.abs(flat.astype(int) - (0xD0, 0xCF, 0xCE)).max(-1) == 0) & (resolved.found.regions > 0)
+    tie = (np.abs(flat.astype(int) - (0x3F, 0x3F, 0x3F)).max(-1) == 0) & (resolved.found.regions > 0)
+    for part in (grey, tie):
+        assert part.sum() > 100
+        right = delta_e2000(rgb_to_lab(result.flats[part]), rgb_to_lab(flat[part])) < 5
+        assert right.mean() > 0.8, right.mean()
+    assert any("split_from" in m for m in resolved.report["reference_matches"])
+
+
+def test_a_region_whose_own_lines_miss_the_reference_is_not_cut():
+    from pipeline.reference_split import find_splits
+
+    regions = np.full((120, 120), 2, np.int32)  # the paper, around a square outlined by a line
+    regions[20:100, 20:100] = 0
+    regions[22:98, 22:98] = 1
+    landed = np.full(regions.shape, 0xFF0000, np.int64)
+    landed[22:98, 60:98] = 0x00FF00  # the reference's colors would cut the square in two
+    edges = np.zeros(regions.shape, bool)
+    edges[:, 18:24] = True  # the reference has an edge under the square's left side only: a moved part
+    assert find_splits(regions, landed=landed, unit=120.0, edges=edges) == []
+    edges[18:102, 18:102] = True  # its edges lie under the whole outline: the square is aligned
+    assert [t for t, _, _ in find_splits(regions, landed=landed, unit=120.0, edges=edges)] == [1]
