@@ -2,9 +2,11 @@
 
 For each held-out source S: train a fold model on the train splits of every other source (the same
 trainer as the shipped model, `pipeline.train.regionfill.train`, on a smaller budget), then measure it on
-S's test split against the two rules, in the same run: unhinted regions right and mean ΔE2000 at 25% and
-50% hinted (bench/colorize.py), the same with no hints, and clicks to finish (bench/clicks.py) against one
-click per region. Prints each goal of issue 18 with its ratio and whether it is met.
+S's test split against the two rules and the fold model's candidate ceiling (bench/ceiling.py: the best
+candidate for every region, what no picker over them can beat), in the same run: unhinted regions
+right and mean ΔE2000 at 25% and 50% hinted (bench/colorize.py), the same with no hints, and clicks to
+finish (bench/clicks.py) against one click per region. Prints each goal of issue 18 with its ratio and
+whether it is met.
 
     python bench/loso.py --hold-out openmoji --hold-out noto --hold-out fluent-emoji-flat \
         --budget-s 300 --train-limit 300 --limit 40
@@ -15,10 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ceiling import CEILING, ceiling_fill  # noqa: E402
 from bench.clicks import ONE_PER_REGION, clicks_for_fills  # noqa: E402
 from bench.colorize import RULES, evaluate_fills  # noqa: E402
 from pipeline.models import regionfill  # noqa: E402
@@ -49,7 +53,7 @@ def fold(held_out: str, *, budget_s: float, train_limit: int, limit: int, out: P
     summary = train(TrainConfig(data=others, out=weights, limit=train_limit, budget_s=budget_s))
     model = regionfill.load(weights)
     fills = {"model": model.fill_unhinted, **RULES}
-    scores = evaluate_fills(folder(held_out), fills, limit=limit)
+    scores = evaluate_fills(folder(held_out), fills, limit=limit, ceiling=partial(ceiling_fill, model))
     clicks = clicks_for_fills(folder(held_out), fills, limit=limit)
     return {"colorize": scores, "clicks": clicks, "train": summary}
 
@@ -64,11 +68,11 @@ def report(held_out: str, result: dict) -> list[str]:
     lines = [
         f"\n**held out: {held_out}** ({scores['model'][0.25]['n']} test drawings; fold trained on "
         f"{result['train']['examples']} regions in {result['train']['seconds']:.0f} s)\n",
-        "| measure | model | most common hint | nearest hinted region |",
-        "|---|---:|---:|---:|",
+        "| measure | model | most common hint | nearest hinted region | candidate ceiling |",
+        "|---|---:|---:|---:|---:|",
     ]
     for share in (0.0, 0.25, 0.5):
-        row = [scores[m][share] for m in ("model", "most_common", "nearest")]
+        row = [scores[m][share] for m in ("model", "most_common", "nearest", CEILING)]
         lines.append(
             f"| {share:.0%} hinted: unhinted regions right | "
             + " | ".join(f"{r['right']:.1%}" for r in row)
@@ -83,21 +87,29 @@ def report(held_out: str, result: dict) -> list[str]:
         "| clicks to finish, mean (one per region: "
         f"{clicks[ONE_PER_REGION]['mean']:.1f}) | "
         + " | ".join(f"{clicks[m]['mean']:.1f}" for m in ("model", "most_common", "nearest"))
-        + " |"
+        + " | - |"
     )
-    lines += ["", "| goal | ratio | target | |", "|---|---:|---:|---|"]
+    lines += ["", "| goal | ratio | target | | the ceiling's ratio |", "|---|---:|---:|---|---:|"]
     for share in (0.25, 0.5):
         best_right = max(scores[m][share]["right"] for m in RULES)
         best_de = min(scores[m][share]["mean_de"] for m in RULES)
-        right = scores["model"][share]["right"] / best_right if best_right else float("inf")
-        de = scores["model"][share]["mean_de"] / best_de if best_de else float("inf")
+        right, top_right = (
+            scores[m][share]["right"] / best_right if best_right else float("inf") for m in ("model", CEILING)
+        )
+        de, top_de = (
+            scores[m][share]["mean_de"] / best_de if best_de else float("inf") for m in ("model", CEILING)
+        )
         if share == 0.25:
             lines.append(
                 _goal("unhinted regions right at 25%, model / best rule", right, ">= 2x", right >= 2)
+                + f" {top_right:.2f}x |"
             )
-        lines.append(_goal(f"mean ΔE at {share:.0%}, model / best rule", de, "<= 0.85x", de <= 0.85))
+        lines.append(
+            _goal(f"mean ΔE at {share:.0%}, model / best rule", de, "<= 0.85x", de <= 0.85)
+            + f" {top_de:.2f}x |"
+        )
     ratio = clicks["model"]["mean"] / clicks[ONE_PER_REGION]["mean"]
-    lines.append(_goal("clicks to finish, model / one per region", ratio, "<= 0.7x", ratio <= 0.7))
+    lines.append(_goal("clicks to finish, model / one per region", ratio, "<= 0.7x", ratio <= 0.7) + " - |")
     none = scores["model"][0.0]
     best_none = min(scores[m][0.0]["mean_de"] for m in RULES)
     lines.append(
@@ -107,6 +119,7 @@ def report(held_out: str, result: dict) -> list[str]:
             "<= 1x",
             none["mean_de"] <= best_none + 1e-9,
         )
+        + " - |"
     )
     return lines
 

@@ -4,9 +4,11 @@ Candidates for a region are the drawing's hint colors and a palette of prior col
 flats (paper white, eye whites, skin tones, hair browns...). A small MLP scores every (region, candidate)
 pair from `pipeline.region_graph` features (how the color sits around the region: shared border, hops,
 same-shape twins, the enclosing region; the color itself; which prior it is; the region's own shape) and
-the region takes its best-scoring candidate. Runs in NumPy: the weights are a few kB of safetensors read
-with safetensors' NumPy loader, so a colorize job never imports torch (`load` follows the convention of
-pipeline/models/common.py: `load(path=None, *, device=None)` with `.version`).
+the region takes the candidate with the least expected CIEDE2000 under the model's softmax over its
+candidates: the Bayes choice for the error the benches judge, and always one of the candidates, never a
+mix. When the model is sure it is the best-scoring candidate. Runs in NumPy: the weights are a few kB of
+safetensors read with safetensors' NumPy loader, so a colorize job never imports torch (`load` follows
+the convention of pipeline/models/common.py: `load(path=None, *, device=None)` with `.version`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ def candidates(
     return colors, rows
 
 
+def pairwise_delta_e(colors: np.ndarray) -> np.ndarray:
+    """(M, M) CIEDE2000 between every two of M uint8 RGB colors."""
+    lab = rgb_to_lab(np.asarray(colors, np.uint8).reshape(-1, 3))
+    m = len(lab)
+    return delta_e2000(np.repeat(lab, m, 0), np.tile(lab, (m, 1))).reshape(m, m)
+
+
 @dataclass
 class RegionFill:
     """The loaded model: MLP weights, the prior palette and the version every result records."""
@@ -107,15 +116,21 @@ class RegionFill:
         """One candidate color per unhinted region (the hook `pipeline.colorize` takes as fill_unhinted)."""
         graph = region_graph(regions)
         out: dict[int, Color] = {}
+        apart = None  # ΔE2000 between candidates: the same candidate list for every region of a drawing
         for rid in range(1, graph.count + 1):
             if rid in hinted or graph.area[rid] == 0:
                 continue
             colors, rows = candidates(graph, rid, hinted, palette=self.palette, palette_lab=self.palette_lab)
             scores = self.score(rows)
             best = int(np.argmax(scores))
-            sure = 1.0 / float(np.exp(scores - scores[best]).sum())  # the best candidate's softmax share
-            if not hinted and sure < UNHINTED_SURE:
+            share = np.exp(scores - scores[best])
+            share /= share.sum()  # softmax: how likely the model finds each candidate
+            if not hinted and share[best] < UNHINTED_SURE:
                 continue  # with no hint at all, a region the model is unsure of stays paper white
+            if hinted:  # the candidate least far, on average, from what the region likely is
+                if apart is None:
+                    apart = pairwise_delta_e(colors)
+                best = int(np.argmin(apart @ share))
             out[rid] = (int(colors[best][0]), int(colors[best][1]), int(colors[best][2]))
         return out
 

@@ -54,6 +54,25 @@ def test_every_color_the_model_gives_is_a_hint_color_or_a_prior_never_an_average
     assert set(out) == {1, 4} and all(tuple(c) in allowed for c in out.values())
 
 
+def test_an_unsure_region_takes_the_candidate_least_far_from_what_it_likely_is(model, monkeypatch):
+    # two reds split most of the belief, a blue holds the largest single share: the blue is the likeliest
+    # candidate, yet a red is the smaller expected error, so the region takes that red (a candidate, no mix)
+    regions = three_boxes()
+    hinted = {2: (200, 30, 30), 3: (215, 40, 35), 1: (30, 60, 220)}
+    graph = region_graph(regions)
+    colors, _ = regionfill.candidates(graph, 4, hinted, palette=model.palette, palette_lab=model.palette_lab)
+    listed = [tuple(c) for c in colors.tolist()]
+    belief = np.full(len(listed), 1e-6)
+    belief[listed.index((200, 30, 30))], belief[listed.index((215, 40, 35))] = 0.3, 0.3
+    belief[listed.index((30, 60, 220))] = 0.4
+    monkeypatch.setattr(type(model), "score", lambda self, rows: np.log(belief / belief.sum()))
+    out = model.fill_unhinted(np.zeros((64, 64, 4), np.uint8), regions, hinted)
+    expected = regionfill.pairwise_delta_e(colors) @ (belief / belief.sum())
+    assert out[4] in {(200, 30, 30), (215, 40, 35)} and listed.index(out[4]) == int(np.argmin(expected))
+    belief[listed.index((30, 60, 220))] = 0.9  # sure of the blue: the blue it is
+    assert model.fill_unhinted(np.zeros((64, 64, 4), np.uint8), regions, hinted)[4] == (30, 60, 220)
+
+
 def test_candidates_offer_each_hint_color_once_and_priors_not_already_hinted(model):
     graph = region_graph(three_boxes())
     prior = tuple(int(v) for v in model.palette[0])
