@@ -17,8 +17,10 @@ is within ΔE2000 < 5 of their true color), the same over regions of more than 1
 line pixels left out (over all pixels, and over the character's: non-background), and background IoU
 (white connected to the picture's border). Rows, all in the same
 run: Tint (`pipeline.prompt_to_hints` with the reference, then `pipeline.colorize`, as the worker runs
-them), pixel copy after alignment (the colors under the aligned reference, the present baseline), and one
-color per region from the reference region with the nearest centroid.
+them), pixel copy after alignment (the colors under the aligned reference, the present baseline), one
+color per region from the reference region with the nearest centroid, and the region oracle: each region
+Tint finds in the drawing painted its most common true color (the most matching those regions can reach;
+the reference's splits can go past it).
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.openmoji import DATA, items  # noqa: E402
 from pipeline import alignment, colorize, decode_image, decode_label_map, prompt_to_hints  # noqa: E402
-from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
+from pipeline.color import delta_e2000, pack_rgb, rgb_to_lab  # noqa: E402
 from pipeline.models import regionfill  # noqa: E402
 from pipeline.reference import color_regions  # noqa: E402
+from pipeline.regions import assign_line_pixels  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
 
 Pair = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # name, reference, drawing, flat, regions
-METHODS = ("tint", "pixel copy", "nearest centroid")
+METHODS = ("tint", "pixel copy", "nearest centroid", "region oracle")
 
 
 # --- pairs ----------------------------------------------------------------------------------------------
@@ -162,6 +165,21 @@ def nearest_centroid(reference: np.ndarray, drawing: np.ndarray, model: object) 
     return out
 
 
+def region_oracle(drawing: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """One color per region Tint finds in the drawing, its most common true color: the most any matching of
+    those regions can reach (the reference's splits left aside)."""
+    regions = assign_line_pixels(prompt_to_hints(drawing, {}).found.regions)
+    count = int(regions.max(initial=0))
+    packed = pack_rgb(flat).astype(np.int64)
+    keys, counts = np.unique(regions.ravel().astype(np.int64) << 24 | packed.ravel(), return_counts=True)
+    rid, value = keys >> 24, keys & 0xFFFFFF
+    order = np.lexsort((-counts, rid))
+    lut = np.full(count + 1, 0xFFFFFF, np.int64)
+    lut[rid[order][::-1]] = value[order][::-1]  # the last write per id is its most common color
+    lut = lut[regions]
+    return np.stack([(lut >> 16) & 255, (lut >> 8) & 255, lut & 255], -1).astype(np.uint8)
+
+
 # --- measures -------------------------------------------------------------------------------------------
 
 
@@ -219,6 +237,7 @@ def run(sets: dict[str, Iterator[Pair]], *, limit: int | None) -> dict[str, dict
                 break
             for method, fn in methods.items():
                 rows[method].append(measure(fn(ref, drawing, model), flat=flat, regions=truth))
+            rows["region oracle"].append(measure(region_oracle(drawing, flat), flat=flat, regions=truth))
         out[set_name] = rows
         print(f"  {set_name}: {len(rows['tint'])} pairs in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return out
