@@ -43,7 +43,7 @@ from pipeline.models import regionfill  # noqa: E402
 from pipeline.part_maps import PART_NAMES  # noqa: E402
 from pipeline.prompt_hints import prompt_to_hints  # noqa: E402
 from pipeline.reference import reference_hints  # noqa: E402
-from pipeline.train.characters import make_character  # noqa: E402
+from pipeline.train.characters import STYLES, make_character  # noqa: E402
 from pipeline.train.parts import HELD_OUT_SEED, part_iou  # noqa: E402
 
 __all__ = ["flat_accuracy", "true_palette", "transform_reference", "pixel_copy_baseline", "main"]
@@ -86,6 +86,15 @@ def pixel_copy_baseline(drawing: np.ndarray, reference: np.ndarray) -> np.ndarra
     return reference[ry, rx]
 
 
+def _styles(text: str) -> tuple[str, ...]:
+    """--styles: comma-separated names of STYLES."""
+    names = tuple(x.strip() for x in text.split(",") if x.strip())
+    unknown = [n for n in names if n not in STYLES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown style {unknown[0]!r}; choose from {', '.join(STYLES)}")
+    return names
+
+
 def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
     ys, xs = np.nonzero(mask) if mask.any() else (np.array([0, mask.shape[0] - 1]), np.array([0, 1]))
     return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
@@ -95,7 +104,7 @@ def _generated(args: argparse.Namespace, parts, colorizer) -> None:
     total = np.zeros((len(PART_NAMES), 2), np.int64)
     acc_model, acc_true, t_parts = [], [], []
     for i in range(args.generated):
-        c = make_character(seed=HELD_OUT_SEED * 100_003 + i, size=256)
+        c = make_character(seed=HELD_OUT_SEED * 100_003 + i, size=256, styles=args.styles)
         t0 = time.perf_counter()
         part_map = parts.part_map(c.drawing)
         t_parts.append(time.perf_counter() - t0)
@@ -120,7 +129,8 @@ def _generated(args: argparse.Namespace, parts, colorizer) -> None:
         print(f"| {name} | {value:.3f} |")
     print(f"| **mean** | **{iou.mean():.3f}** |")
     print(f"parts model forward at 256 px, median: {np.median(t_parts) * 1000:.0f} ms")
-    print(f"\npalette prompts (every part named, true colors) | {args.generated} generated | dE2000<5")
+    drawn = f" drawn {'+'.join(args.styles)}" if args.styles else ""
+    print(f"\npalette prompts (every part named, true colors) | {args.generated} generated{drawn} | dE2000<5")
     print("| part map | flat accuracy |\n|---|---|")
     print(f"| parts model | {np.mean(acc_model):.1%} |")
     print(f"| true parts (ceiling) | {np.mean(acc_true):.1%} |")
@@ -192,6 +202,12 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=200, help="held-out generated characters")
     parser.add_argument("--weights", default=None, help="parts safetensors (default: shipped)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference transforms")
+    parser.add_argument(
+        "--styles",
+        type=_styles,
+        default=(),
+        help="draw the generated characters as artists do: any of solid,open,pinch (comma-separated)",
+    )
     parser.add_argument(
         "--split", choices=("test", "train"), default="test", help="OpenMoji split (tune on train)"
     )
