@@ -15,6 +15,7 @@ import numpy as np
 from pipeline.color import Color, delta_e2000, rgb_to_lab
 from pipeline.models.regionfill import RegionFill, candidates
 from pipeline.region_graph import region_graph
+from pipeline.train.regionfill import region_truth
 
 __all__ = ["CEILING", "ceiling_fill"]
 
@@ -22,34 +23,19 @@ CEILING = "ceiling"  # the name benches give this row
 Fill = Callable[[np.ndarray, np.ndarray, dict[int, Color]], dict[int, Color]]
 
 
-def _true_colors(regions: np.ndarray, flats: np.ndarray) -> dict[int, np.ndarray]:
-    """Region id -> its most common true flat color (uint8 RGB)."""
-    rgb = flats.reshape(-1, 3).astype(np.int64)
-    ids = regions.ravel().astype(np.int64)
-    keep = ids > 0
-    keys, counts = np.unique(
-        ids[keep] << 24 | rgb[keep, 0] << 16 | rgb[keep, 1] << 8 | rgb[keep, 2], return_counts=True
-    )
-    best: dict[int, tuple[int, int]] = {}
-    for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
-        rid, value = key >> 24, key & 0xFFFFFF
-        if count > best.get(rid, (0, 0))[0]:
-            best[rid] = (count, value)
-    return {rid: np.array([v >> 16, (v >> 8) & 255, v & 255], np.uint8) for rid, (_, v) in best.items()}
-
-
 def ceiling_fill(model: RegionFill, flats: np.ndarray) -> Fill:
     """A fill for one drawing whose true flats are `flats`: each unhinted region takes its best candidate."""
 
     def fill(drawing: np.ndarray, regions: np.ndarray, hinted: dict[int, Color]) -> dict[int, Color]:
         graph = region_graph(regions)
-        truth = _true_colors(regions, flats)
+        truth = region_truth(regions, flats)
         out: dict[int, Color] = {}
         for rid, true_rgb in truth.items():
             if rid in hinted or graph.area[rid] == 0:
                 continue
             colors, _ = candidates(graph, rid, hinted, palette=model.palette, palette_lab=model.palette_lab)
-            de = delta_e2000(rgb_to_lab(colors), np.repeat(rgb_to_lab(true_rgb[None]), len(colors), 0))
+            true_lab = rgb_to_lab(np.array([true_rgb], np.uint8))
+            de = delta_e2000(rgb_to_lab(colors), np.repeat(true_lab, len(colors), 0))
             best = colors[int(np.argmin(de))]
             out[rid] = (int(best[0]), int(best[1]), int(best[2]))
         return out

@@ -45,8 +45,13 @@ def start_tint(*args: str, env: dict) -> subprocess.Popen:
     )
 
 
-def sample_batch(root: Path, manifest: str) -> Iterator[int]:
-    """Submit `manifest` (naming the bearded man and the baby samples) on a fresh embedded home under root
+def sample_batch(
+    root: Path,
+    manifest: str,
+    *,
+    files: tuple[str, ...] = ("bearded_man_line.png", "baby_line.png", "baby_hints.json"),
+) -> Iterator[int]:
+    """Submit `manifest` (naming the sample `files`, copied beside it) on a fresh embedded home under root
     and run its jobs in-process; yields the batch id with the context current, then restores the process."""
     from db import queries
     from workers import tasks
@@ -55,7 +60,7 @@ def sample_batch(root: Path, manifest: str) -> Iterator[int]:
     from workers.settings import Settings, get_settings
     from workers.submit import submit_manifest
 
-    for name in ("bearded_man_line.png", "baby_line.png", "baby_hints.json"):
+    for name in files:
         shutil.copy(SAMPLES / name, root / name)
     (root / "batch.yaml").write_text(manifest)
     settings = Settings(home=root / "home")

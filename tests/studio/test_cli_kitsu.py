@@ -5,7 +5,6 @@ new revision, and one drawing Kitsu refuses fails alone."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,17 +13,15 @@ from pathlib import Path
 import gazu
 import numpy as np
 import pytest
-from commands import run_tint, tint_env
+from commands import run_tint, sample_batch, tint_env
 from kitsu_server import Zou
 
 from db import kitsu_queries, queries
 from pipeline.images import decode_image
 from workers import tasks
-from workers.celery_app import retarget
-from workers.context import Context, make_context, set_context
+from workers.context import Context, get_context
 from workers.kitsu import connect
-from workers.settings import Settings, get_settings
-from workers.submit import submit_manifest, submit_rerun
+from workers.submit import submit_rerun
 
 SAMPLES = Path(__file__).resolve().parents[2] / "studio" / "samples"
 LONG_NAME = "x" * 100  # Kitsu keeps task names to 80 characters: this drawing's task is refused
@@ -62,28 +59,18 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
     """The batch above colorized by its real jobs (run in-process); baby_side approved, man_front sent
     back for changes, the rest waiting for review."""
     root = tmp_path_factory.mktemp("kitsu")
-    for name in ("baby", "bearded_man", "alien", "grinning_cat"):
-        shutil.copy(SAMPLES / f"{name}_line.png", root / f"{name}_line.png")
-        shutil.copy(SAMPLES / f"{name}_hints.json", root / f"{name}_hints.json")
-    (root / "batch.yaml").write_text(MANIFEST)
-    settings = Settings(home=root / "home")
-    retarget(settings)
-    ctx = make_context(settings)
-    set_context(ctx)
-    batch_id = submit_manifest(ctx, root / "batch.yaml")
+    names = ("baby", "bearded_man", "alien", "grinning_cat")
+    files = tuple(f"{n}_{kind}" for n in names for kind in ("line.png", "hints.json"))
+    batch = sample_batch(root, MANIFEST, files=files)
+    batch_id = next(batch)
+    ctx = get_context()
     with ctx.sessions() as session:
-        jobs = queries.batch_jobs(session, batch_id)
-        job_ids = [job.id for job in jobs]
-        drawings = {job.drawing.name: job.drawing_id for job in jobs}
-    for job_id in job_ids:
-        tasks.colorize.apply(args=[job_id])
+        drawings = {job.drawing.name: job.drawing_id for job in queries.batch_jobs(session, batch_id)}
     found = Season(batch_id=batch_id, home=root / "home", ctx=ctx, drawings=drawings)
     found.review("baby_side", "approved")
     found.review("man_front", "changes_requested")
     yield found
-    set_context(None)
-    ctx.engine.dispose()
-    retarget(get_settings())
+    next(batch, None)  # sample_batch restores the process
 
 
 def _publish(season: Season, zou: Zou, *args: str, password: str | None = None):
