@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from pipeline import alignment
-from pipeline.blockify import inner_distance
+from pipeline.blockify import equal_color_components, inner_distance
 from pipeline.color import Color, pack_rgb, unpack_rgb
 from pipeline.colorize import outside_regions
 from pipeline.errors import BadPrompt
@@ -44,6 +44,7 @@ __all__ = ["LOW_CONFIDENCE", "color_regions", "flagged_matches", "reference_hint
 
 LOW_CONFIDENCE = 0.5  # a region matched less surely than this is flagged for a lead to look at
 _MIRROR_MARGIN = 0.02  # line correlation a mirror image must gain (symmetric drawings tie within 0.001)
+_LONG = 100.0  # a one-color piece with this many times its depth squared in area is a line
 _TRUST = 0.6  # line correlation above which the refined alignment is taken without a color vote
 
 
@@ -60,16 +61,7 @@ def _color_components(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-color components (H, W) int32 1..N and a (N+1,) bool flag of those that look like ink."""
     rgb = np.ascontiguousarray(np.asarray(rgb)[..., :3])
-    packed = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
-    # exact 4-connected components of equal color: on a 2x grid, original pixels sit at even positions
-    # and the pixel between two neighbours is open only when they share their color
-    h, w = packed.shape
-    grid = np.zeros((2 * h - 1, 2 * w - 1), np.uint8)
-    grid[::2, ::2] = 1
-    grid[::2, 1::2] = packed[:, 1:] == packed[:, :-1]
-    grid[1::2, ::2] = packed[1:, :] == packed[:-1, :]
-    _, comp = cv2.connectedComponents(grid, connectivity=4, ltype=cv2.CV_32S)
-    labels = np.ascontiguousarray(comp[::2, ::2])
+    labels = equal_color_components(rgb)  # exact 4-connected pieces of one color
     labels = merge_specks(labels, min_area=min_area)
     labels = number_in_reading_order(labels)
     # the line network (and hatching) is thin but long: shallow everywhere, yet large
@@ -78,7 +70,9 @@ def _color_components(
     area = np.bincount(labels.ravel(), minlength=count + 1)
     deepest = np.zeros(count + 1, np.float32)
     np.maximum.at(deepest, labels.ravel(), depth.ravel())
-    thin = (deepest < line_width) & (area > line_area)
+    # thick lines (a big picture, a heavy pen) are deeper than line_width at their joins, yet long: their
+    # area is far more than their depth squared
+    thin = ((deepest < line_width) | (area > _LONG * np.maximum(deepest, 1.0) ** 2)) & (area > line_area)
     thin[0] = False
     if thin.any():  # the largest thin piece is the ink; thin pieces of other colors are thin regions
         ids = labels.ravel()
@@ -86,8 +80,10 @@ def _color_components(
         first[ids[::-1]] = np.arange(ids.size)[::-1]
         colors = rgb.reshape(-1, 3)[first].astype(np.int32)
         dark = colors.max(axis=1) < 128  # ink is dark when any thin piece is; else the largest thin one
-        ink = colors[int(np.argmax(np.where(thin & (dark if (thin & dark).any() else True), area, 0)))]
-        thin = (deepest < line_width) & (np.abs(colors - ink).max(axis=1) < 48)
+        main = int(np.argmax(np.where(thin & (dark if (thin & dark).any() else True), area, 0)))
+        # pieces of the ink's color no thicker than the line network (an eye's outline, a dot) are ink too
+        thickest = max(line_width, float(deepest[main]) + 1.0)
+        thin = (deepest < thickest) & (np.abs(colors - colors[main]).max(axis=1) < 48)
     thin[0] = True
     return labels, thin
 
@@ -257,11 +253,13 @@ def _reference_once(
         t_lab = np.array([tp.get(i, -1) for i in range(nt + 1)])
         r_lab = np.array([rp.get(i, -2) for i in range(nr + 1)])
         score = np.where(t_lab[:, None] == r_lab[None, :], score, score * 0.6)
-    score[:, ref_ink] *= 0.5  # what looks like ink is a source only when nothing else fits
+    score[:, ref_ink] = 0.0  # ink is no source: a region nothing else fits is left to the colorizer
     score[:, 0] = -1.0  # reference lines are no source
     t_out, r_out = _outside_mask(regions), _outside_mask(ref_regions)
     score[np.ix_(~t_out, r_out)] = 0.0  # a region of the character never takes the paper around the reference
-    inside_vote = _vote(regions, packed[ry, rx], sel & ~t_out[regions] & ~r_out[landed])
+    inside = sel & ~t_out[regions] & ~r_out[landed]
+    inside_vote = _vote(regions, packed[ry, rx], inside)  # as in `_align`: ink wins only where all is ink
+    inside_vote |= _vote(regions, packed[ry, rx], inside & ~ref_ink[landed])
     for t in np.flatnonzero(~t_out[1:]) + 1:
         vote[int(t)] = inside_vote.get(int(t), (0.0, 0))  # landing on the paper is no vote for the character
     matches, colors = _matches(

@@ -203,6 +203,25 @@ def test_color_regions_split_colors_and_drop_ink() -> None:
     assert (labels[2:38, 29:31] == 0).all()
 
 
+def test_color_regions_drop_a_heavy_pen_and_the_small_ink_pieces_beside_it() -> None:
+    # lines 7 px wide: deeper than `line_width` where they cross, yet long; an eye's ring of the same ink
+    # apart from them; a dark filled disc far thicker than the lines stays a region
+    image = np.full((200, 200, 3), 255, np.uint8)
+    ink = (30, 30, 60)
+    image[20:180, 20:180] = (230, 180, 140)
+    for a in (20, 100, 173):
+        image[a : a + 7, 20:180] = ink
+        image[20:180, a : a + 7] = ink
+    yy, xx = np.mgrid[0:200, 0:200]
+    ring = np.hypot(yy - 60, xx - 60)
+    image[(ring > 8) & (ring < 11)] = ink
+    image[np.hypot(yy - 140, xx - 140) < 20] = (40, 30, 50)  # a dark fill, no line
+    labels = color_regions(image)
+    assert (labels[100:107, 30:90] == 0).all() and (labels[100:107, 100:107] == 0).all()  # the crossing
+    assert (labels[(ring > 8.5) & (ring < 10.5)] == 0).all()  # the eye's ring
+    assert (labels[135:145, 135:145] > 0).all()  # the disc is a region, not ink
+
+
 def test_part_rendering_and_table() -> None:
     from pipeline.models.parts import PART_COLORS, part_table, render_part_map
 
