@@ -46,11 +46,12 @@ def folder(name: str) -> Path:
     return OPENMOJI if name == "openmoji" else SOURCES / name
 
 
-def fold(held_out: str, *, budget_s: float, train_limit: int, limit: int, out: Path) -> dict:
-    """Train without `held_out`, then measure on it: {"colorize": ..., "clicks": ..., "train": ...}."""
+def fold(held_out: str, *, limit: int, out: Path, recipe: dict) -> dict:
+    """Train without `held_out` (`recipe`: TrainConfig fields, e.g. limit, budget_s, hidden, generated),
+    then measure on it: {"colorize": ..., "clicks": ..., "train": ...}."""
     others = tuple(folder(s) for s in ALL if s != held_out and (folder(s) / "index.json").is_file())
     weights = out / f"fold-{held_out}.safetensors"
-    summary = train(TrainConfig(data=others, out=weights, limit=train_limit, budget_s=budget_s))
+    summary = train(TrainConfig(data=others, out=weights, **recipe))
     model = regionfill.load(weights)
     fills = {"model": model.fill_unhinted, **RULES}
     scores = evaluate_fills(folder(held_out), fills, limit=limit, ceiling=partial(ceiling_fill, model))
@@ -132,18 +133,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-limit", type=int, default=300, help="training drawings per source per fold")
     parser.add_argument("--limit", type=int, default=40, help="test drawings of the held-out source")
     parser.add_argument("--out", type=Path, default=Path("/tmp/tint-loso"), help="where fold weights go")
+    parser.add_argument("--generated", type=int, default=0, help="generated characters in each fold")
+    parser.add_argument("--max-share", type=float, default=0.7, help="most of a drawing training hints cover")
+    parser.add_argument("--hidden", default="64,32", help="hidden layer widths of the fold models")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     lines = []
+    recipe = {
+        "limit": args.train_limit,
+        "budget_s": args.budget_s,
+        "generated": args.generated,
+        "max_share": args.max_share,
+        "hidden": tuple(int(v) for v in args.hidden.split(",")),
+    }
     for held_out in args.hold_out or ["openmoji", "noto", "fluent-emoji-flat"]:
-        result = fold(
-            held_out, budget_s=args.budget_s, train_limit=args.train_limit, limit=args.limit, out=args.out
-        )
+        result = fold(held_out, limit=args.limit, out=args.out, recipe=recipe)
         lines += report(held_out, result)
         print("\n".join(lines[-20:]), file=sys.stderr)
     print(
         f"Leave-one-source-out, region colorizer: fold budget {args.budget_s:.0f} s, {args.train_limit} "
-        f"training drawings per source, {args.limit} test drawings held out "
+        f"training drawings per source (0: all), hidden {args.hidden}, {args.generated} generated "
+        "characters, hints up to "
+        f"{args.max_share:.0%}, {args.limit} test drawings held out "
         f"({time.perf_counter() - t0:.0f} s)"
     )
     print("\n".join(lines))

@@ -220,9 +220,11 @@ def measure(pred: np.ndarray, *, flat: np.ndarray, regions: np.ndarray) -> dict[
 # --- the run --------------------------------------------------------------------------------------------
 
 
-def run(sets: dict[str, Iterator[Pair]], *, limit: int | None) -> dict[str, dict[str, list[dict]]]:
-    """Per pair set and method, the measures of every pair."""
-    model = regionfill.load(None, device="cpu")
+def run(
+    sets: dict[str, Iterator[Pair]], *, limit: int | None, weights: Path | None = None
+) -> dict[str, dict[str, list[dict]]]:
+    """Per pair set and method, the measures of every pair (`weights`: a region colorizer, None: shipped)."""
+    model = regionfill.load(weights, device="cpu")
     methods: dict[str, Callable] = {
         "tint": tint,
         "pixel copy": pixel_copy,
@@ -269,6 +271,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256, help="generated drawings' side in pixels")
     parser.add_argument("--split", default="test", choices=("train", "test"), help="OpenMoji targets' split")
     parser.add_argument("--data", type=Path, default=DATA, help="the OpenMoji data set")
+    parser.add_argument("--weights", type=Path, default=None, help="region colorizer (default: shipped)")
     args = parser.parse_args()
     first = 8_000 if args.split == "train" else 9_000
     sets = {
@@ -278,7 +281,7 @@ def main() -> None:
         "openmoji mirrored": openmoji_pairs("mirrored", root=args.data, split=args.split),
         "openmoji variants": openmoji_pairs("variants", root=args.data, split=args.split),
     }
-    print_table(run(sets, limit=args.limit))
+    print_table(run(sets, limit=args.limit, weights=args.weights))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pipeline import colorize, hints_from_json
 from pipeline.color import rgb_to_lab
 from pipeline.models import regionfill
 from pipeline.region_graph import region_graph
-from pipeline.train.regionfill import TrainConfig, region_truth, train
+from pipeline.train.regionfill import TrainConfig, build_examples, region_truth, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +44,18 @@ def model(tmp_path_factory, data_dir) -> regionfill.RegionFill:
     )
     assert summary["examples"] > 30 and out.stat().st_size < 100_000
     return regionfill.load(out)
+
+
+def test_generated_characters_add_examples_and_hints_cover_up_to_the_share_asked(tmp_path):
+    base = TrainConfig(data=(), out=tmp_path / "x.safetensors", palette_size=8, draws=4)
+    assert build_examples(base)[0].targets == []  # no data, no examples
+    few, palette = build_examples(TrainConfig(**{**base.__dict__, "generated": 3, "max_share": 0.0}))
+    most, _ = build_examples(
+        TrainConfig(**{**base.__dict__, "generated": 3, "max_share": 0.95}), palette=palette
+    )
+    assert len(few.targets) > 50 and len(palette) == 8
+    # with no hints every inner region of every draw is an example; with most regions hinted, far fewer
+    assert len(most.targets) < 0.8 * len(few.targets)
 
 
 def test_every_color_the_model_gives_is_a_hint_color_or_a_prior_never_an_average(model):
