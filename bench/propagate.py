@@ -3,6 +3,7 @@
     python bench/propagate.py                 # every pair set (a few minutes on 2 cores)
     python bench/propagate.py --limit 10      # a quick look: 10 pairs per set
     python bench/propagate.py --split train   # tune here: OpenMoji train targets, generated seeds 8000+
+    python bench/propagate.py --misses        # also why Tint's misses are wrong (merged, absent, mismatched)
 
 Pair sets (reference -> target):
 - `gen expression`: a generated character (`make_character(seed, pose=0, expression=...)`), same pose,
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.openmoji import DATA, items  # noqa: E402
 from pipeline import alignment, colorize, decode_image, decode_label_map, prompt_to_hints  # noqa: E402
 from pipeline.color import delta_e2000, pack_rgb, rgb_to_lab  # noqa: E402
+from pipeline.colorize import outside_regions  # noqa: E402
 from pipeline.models import regionfill  # noqa: E402
 from pipeline.reference import color_regions  # noqa: E402
 from pipeline.regions import assign_line_pixels  # noqa: E402
@@ -217,13 +219,55 @@ def measure(pred: np.ndarray, *, flat: np.ndarray, regions: np.ndarray) -> dict[
     }
 
 
+MISSES = ("merged", "absent", "mismatched")
+
+
+def misses(
+    pred: np.ndarray, *, reference: np.ndarray, oracle: np.ndarray, flat: np.ndarray, regions: np.ndarray
+) -> dict[str, int]:
+    """How many true regions there are ("true") and why those `pred` gets wrong are wrong, a count of each
+    kind and of them under 30 px (kind + " <30"):
+    merged (the region oracle misses it too: Tint's regions join it to a neighbour), absent (no region of
+    the reference, its ink and paper left aside, has its color) or mismatched (one has, another was taken)."""
+    labels = color_regions(reference)  # ink is 0
+    paper = outside_regions(labels)
+    held = np.array(
+        [region_color(reference, labels == i) for i in np.unique(labels) if i > 0 and i not in paper],
+        np.uint8,
+    ).reshape(-1, 3)
+    out = dict.fromkeys(("true",) + MISSES + tuple(f"{k} <30" for k in MISSES), 0)
+    for rid in range(1, int(regions.max(initial=0)) + 1):
+        where = regions == rid
+        area = int(where.sum())
+        out["true"] += area > 0
+        if area == 0 or _close(pred[where], flat[where]).mean() > 0.5:
+            continue
+        truth = region_color(flat, where)
+        if _close(oracle[where], flat[where]).mean() <= 0.5:
+            kind = "merged"
+        elif len(held) == 0 or not _close(np.repeat(truth[None], len(held), 0), held).any():
+            kind = "absent"
+        else:
+            kind = "mismatched"
+        out[kind] += 1
+        out[f"{kind} <30"] += area < 30
+    return out
+
+
+def region_color(flat: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(3,) uint8: the most common color of `flat` under the mask."""
+    colors, counts = np.unique(flat[where].reshape(-1, 3), axis=0, return_counts=True)
+    return colors[int(np.argmax(counts))]
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
 def run(
-    sets: dict[str, Iterator[Pair]], *, limit: int | None, weights: Path | None = None
+    sets: dict[str, Iterator[Pair]], *, limit: int | None, weights: Path | None = None, why: bool = False
 ) -> dict[str, dict[str, list[dict]]]:
-    """Per pair set and method, the measures of every pair (`weights`: a region colorizer, None: shipped)."""
+    """Per pair set and method, the measures of every pair (`weights`: a region colorizer, None: shipped);
+    with `why`, also "misses": Tint's misses of each pair by kind (see `misses`)."""
     model = regionfill.load(weights, device="cpu")
     methods: dict[str, Callable] = {
         "tint": tint,
@@ -237,9 +281,15 @@ def run(
         for i, (_, ref, drawing, flat, truth) in enumerate(pairs):
             if limit is not None and i >= limit:
                 break
-            for method, fn in methods.items():
-                rows[method].append(measure(fn(ref, drawing, model), flat=flat, regions=truth))
-            rows["region oracle"].append(measure(region_oracle(drawing, flat), flat=flat, regions=truth))
+            preds = {method: fn(ref, drawing, model) for method, fn in methods.items()}
+            oracle = region_oracle(drawing, flat)
+            for method, pred in preds.items():
+                rows[method].append(measure(pred, flat=flat, regions=truth))
+            rows["region oracle"].append(measure(oracle, flat=flat, regions=truth))
+            if why:
+                rows.setdefault("misses", []).append(
+                    misses(preds["tint"], reference=ref, oracle=oracle, flat=flat, regions=truth)
+                )
         out[set_name] = rows
         print(f"  {set_name}: {len(rows['tint'])} pairs in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return out
@@ -262,6 +312,22 @@ def print_table(results: dict[str, dict[str, list[dict]]]) -> None:
             print(f"| {set_name} | {len(got)} | {method} | " + " | ".join(f"{m:.1f}%" for m in means) + " |")
 
 
+def print_misses(results: dict[str, dict[str, list[dict]]]) -> None:
+    """One markdown table: per pair set, Tint's missed true regions by kind (of them under 30 px)."""
+    print(
+        "\n| pairs | true regions | missed | merged by Tint's regions | color absent from the reference "
+        "| mismatched |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for set_name, rows in results.items():
+        counts = rows.get("misses", [])
+        if not counts:
+            continue
+        total = {k: sum(c[k] for c in counts) for k in counts[0]}
+        cells = " | ".join(f"{total[k]} ({total[k + ' <30']} under 30 px)" for k in MISSES)
+        print(f"| {set_name} | {total['true']} | {sum(total[k] for k in MISSES)} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -272,6 +338,7 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=("train", "test"), help="OpenMoji targets' split")
     parser.add_argument("--data", type=Path, default=DATA, help="the OpenMoji data set")
     parser.add_argument("--weights", type=Path, default=None, help="region colorizer (default: shipped)")
+    parser.add_argument("--misses", action="store_true", help="also a table of why Tint's misses are wrong")
     args = parser.parse_args()
     first = 8_000 if args.split == "train" else 9_000
     sets = {
@@ -281,7 +348,10 @@ def main() -> None:
         "openmoji mirrored": openmoji_pairs("mirrored", root=args.data, split=args.split),
         "openmoji variants": openmoji_pairs("variants", root=args.data, split=args.split),
     }
-    print_table(run(sets, limit=args.limit, weights=args.weights))
+    results = run(sets, limit=args.limit, weights=args.weights, why=args.misses)
+    print_table(results)
+    if args.misses:
+        print_misses(results)
 
 
 if __name__ == "__main__":

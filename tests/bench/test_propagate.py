@@ -29,3 +29,20 @@ def test_generated_pairs_are_one_identity_and_mirrored_pairs_flip_the_reference(
     other = make_character(seed=9_403, pose=0, expression=1).flats
     assert np.mean([tuple(v) in palette for v in other.reshape(-1, 3).tolist()]) < shared
     assert drawing.shape == ref.shape and name == "gen9402"
+
+
+def test_misses_say_why_each_wrong_region_is_wrong():
+    c = make_character(seed=9_404, pose=0, expression=1)
+    flat, regions = c.flats, c.regions
+    none = propagate.misses(flat, reference=flat, oracle=flat, flat=flat, regions=regions)
+    assert none["true"] == int(regions.max()) and sum(none[k] for k in propagate.MISSES) == 0
+    rid = int(np.bincount(regions.ravel())[1:].argmax()) + 1  # the largest region, painted off
+    wrong = flat.copy()
+    wrong[regions == rid] = 255 - wrong[regions == rid]
+    got = propagate.misses(wrong, reference=flat, oracle=flat, flat=flat, regions=regions)
+    assert got["mismatched"] == 1 and got["absent"] == got["merged"] == 0  # its color is in the reference
+    blank = np.full_like(flat, 255)  # a reference of paper only holds no color at all
+    got = propagate.misses(wrong, reference=blank, oracle=flat, flat=flat, regions=regions)
+    assert got["absent"] == 1
+    got = propagate.misses(wrong, reference=flat, oracle=wrong, flat=flat, regions=regions)
+    assert got["merged"] == 1  # the oracle misses it too
