@@ -153,8 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Leave-one-source-out, region colorizer: fold budget {args.budget_s:.0f} s, {args.train_limit} "
         f"training drawings per source (0: all), hidden {args.hidden}, {args.generated} generated "
-        "characters, hints up to "
-        f"{args.max_share:.0%}, {args.limit} test drawings held out "
+        f"characters, hints up to {args.max_share:.0%}, {args.limit} test drawings held out "
         f"({time.perf_counter() - t0:.0f} s)"
     )
     print("\n".join(lines))

@@ -39,12 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.openmoji import DATA, items  # noqa: E402
 from pipeline import alignment, colorize, decode_image, decode_label_map, prompt_to_hints  # noqa: E402
-from pipeline.color import delta_e2000, pack_rgb, rgb_to_lab  # noqa: E402
+from pipeline.color import delta_e2000, rgb_to_lab  # noqa: E402
 from pipeline.colorize import outside_regions  # noqa: E402
 from pipeline.models import regionfill  # noqa: E402
 from pipeline.reference import color_regions  # noqa: E402
 from pipeline.regions import assign_line_pixels  # noqa: E402
 from pipeline.train.characters import make_character  # noqa: E402
+from pipeline.train.regionfill import region_truth  # noqa: E402
 
 Pair = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # name, reference, drawing, flat, regions
 METHODS = ("tint", "pixel copy", "nearest centroid", "region oracle")
@@ -171,15 +172,10 @@ def region_oracle(drawing: np.ndarray, flat: np.ndarray) -> np.ndarray:
     """One color per region Tint finds in the drawing, its most common true color: the most any matching of
     those regions can reach (the reference's splits left aside)."""
     regions = assign_line_pixels(prompt_to_hints(drawing, {}).found.regions)
-    count = int(regions.max(initial=0))
-    packed = pack_rgb(flat).astype(np.int64)
-    keys, counts = np.unique(regions.ravel().astype(np.int64) << 24 | packed.ravel(), return_counts=True)
-    rid, value = keys >> 24, keys & 0xFFFFFF
-    order = np.lexsort((-counts, rid))
-    lut = np.full(count + 1, 0xFFFFFF, np.int64)
-    lut[rid[order][::-1]] = value[order][::-1]  # the last write per id is its most common color
-    lut = lut[regions]
-    return np.stack([(lut >> 16) & 255, (lut >> 8) & 255, lut & 255], -1).astype(np.uint8)
+    lut = np.full((int(regions.max(initial=0)) + 1, 3), 255, np.uint8)
+    for rid, color in region_truth(regions, flat).items():
+        lut[rid] = color
+    return lut[regions]
 
 
 # --- measures -------------------------------------------------------------------------------------------
@@ -232,9 +228,9 @@ def misses(
     labels = color_regions(reference)  # ink is 0
     paper = outside_regions(labels)
     held = np.array(
-        [region_color(reference, labels == i) for i in np.unique(labels) if i > 0 and i not in paper],
-        np.uint8,
+        [c for i, c in region_truth(labels, reference).items() if i not in paper], np.uint8
     ).reshape(-1, 3)
+    truths = region_truth(regions, flat)
     out = dict.fromkeys(("true",) + MISSES + tuple(f"{k} <30" for k in MISSES), 0)
     for rid in range(1, int(regions.max(initial=0)) + 1):
         where = regions == rid
@@ -242,7 +238,7 @@ def misses(
         out["true"] += area > 0
         if area == 0 or _close(pred[where], flat[where]).mean() > 0.5:
             continue
-        truth = region_color(flat, where)
+        truth = np.array(truths[rid], np.uint8)
         if _close(oracle[where], flat[where]).mean() <= 0.5:
             kind = "merged"
         elif len(held) == 0 or not _close(np.repeat(truth[None], len(held), 0), held).any():
@@ -252,12 +248,6 @@ def misses(
         out[kind] += 1
         out[f"{kind} <30"] += area < 30
     return out
-
-
-def region_color(flat: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """(3,) uint8: the most common color of `flat` under the mask."""
-    colors, counts = np.unique(flat[where].reshape(-1, 3), axis=0, return_counts=True)
-    return colors[int(np.argmax(counts))]
 
 
 # --- the run --------------------------------------------------------------------------------------------

@@ -133,6 +133,16 @@ def _vote(regions: np.ndarray, colors: np.ndarray, valid: np.ndarray) -> dict[in
     return vote
 
 
+def _vote_past_ink(
+    regions: np.ndarray, colors: np.ndarray, valid: np.ndarray, *, ink: np.ndarray
+) -> dict[int, tuple[float, int]]:
+    """`_vote` over the pixels that do not land on ink (H, W) bool; a region that lands only on what looks
+    like ink takes it."""
+    vote = _vote(regions, colors, valid)
+    vote |= _vote(regions, colors, valid & ~ink)
+    return vote
+
+
 def _align(
     regions: np.ndarray,
     *,
@@ -145,8 +155,7 @@ def _align(
     sel = regions > 0
     best_total, vote, pick = -1.0, {}, 0
     for i, (cy, cx) in enumerate(lands):
-        v = _vote(regions, packed[cy, cx], sel)  # regions that land only on what looks like ink take it
-        v |= _vote(regions, packed[cy, cx], sel & ~ref_ink[ref_regions[cy, cx]])
+        v = _vote_past_ink(regions, packed[cy, cx], sel, ink=ref_ink[ref_regions[cy, cx]])
         total = sum(share for share, _ in v.values())
         if total > best_total:
             best_total, vote, pick = total, v, i
@@ -258,8 +267,7 @@ def _reference_once(
     t_out, r_out = _outside_mask(regions), _outside_mask(ref_regions)
     score[np.ix_(~t_out, r_out)] = 0.0  # a region of the character never takes the paper around the reference
     inside = sel & ~t_out[regions] & ~r_out[landed]
-    inside_vote = _vote(regions, packed[ry, rx], inside)  # as in `_align`: ink wins only where all is ink
-    inside_vote |= _vote(regions, packed[ry, rx], inside & ~ref_ink[landed])
+    inside_vote = _vote_past_ink(regions, packed[ry, rx], inside, ink=ref_ink[landed])
     for t in np.flatnonzero(~t_out[1:]) + 1:
         vote[int(t)] = inside_vote.get(int(t), (0.0, 0))  # landing on the paper is no vote for the character
     matches, colors = _matches(

@@ -111,6 +111,16 @@ def learn_palette(colors: np.ndarray, *, size: int, seed: int) -> np.ndarray:
     return np.array(out, np.uint8)
 
 
+def _prepare(drawing: np.ndarray, flat: np.ndarray) -> list[tuple]:
+    """[(graph, truth, inner regions)] of one drawing as a job finds its regions; [] with under two inner
+    regions (nothing to learn from)."""
+    regions = find_lines_and_regions(drawing).regions
+    truth = region_truth(regions, flat)
+    outside = outside_regions(regions)
+    inner = [rid for rid in sorted(truth) if rid not in outside]
+    return [(region_graph(regions), truth, inner)] if len(inner) >= 2 else []
+
+
 def build_examples(config: TrainConfig, *, palette: np.ndarray | None = None) -> tuple[Examples, np.ndarray]:
     """(examples, palette) from every drawing of config.data's split; the palette is learned when None."""
     rng = np.random.default_rng(config.seed)
@@ -119,13 +129,7 @@ def build_examples(config: TrainConfig, *, palette: np.ndarray | None = None) ->
     for folder in config.data:
         items = _items(folder, split=config.split, limit=config.limit)
         for done, item in enumerate(items, start=1):
-            drawing, flat = _drawing(folder, item)
-            regions = find_lines_and_regions(drawing).regions
-            truth = region_truth(regions, flat)
-            outside = outside_regions(regions)
-            inner = [rid for rid in sorted(truth) if rid not in outside]
-            if len(inner) >= 2:
-                prepared.append((region_graph(regions), truth, inner))
+            prepared += _prepare(*_drawing(folder, item))
             if done % 200 == 0:
                 print(
                     f"  {folder.name}: {done}/{len(items)} drawings, {time.perf_counter() - t0:.0f} s",
@@ -135,12 +139,7 @@ def build_examples(config: TrainConfig, *, palette: np.ndarray | None = None) ->
         c = make_character(
             seed=GENERATED_SEED * 100_003 + i, size=256, styles=GENERATED_STYLES[i % len(GENERATED_STYLES)]
         )
-        regions = find_lines_and_regions(c.drawing).regions
-        truth = region_truth(regions, c.flats)
-        outside = outside_regions(regions)
-        inner = [rid for rid in sorted(truth) if rid not in outside]
-        if len(inner) >= 2:
-            prepared.append((region_graph(regions), truth, inner))
+        prepared += _prepare(c.drawing, c.flats)
     if not prepared:  # nothing to learn from: `train` says so
         return Examples(), np.zeros((0, 3), np.uint8) if palette is None else palette
     if palette is None:
