@@ -75,10 +75,8 @@ def _color_components(
     thin = ((deepest < line_width) | (area > _LONG * np.maximum(deepest, 1.0) ** 2)) & (area > line_area)
     thin[0] = False
     if thin.any():  # the largest thin piece is the ink; thin pieces of other colors are thin regions
-        ids = labels.ravel()
-        first = np.zeros(count + 1, np.int64)
-        first[ids[::-1]] = np.arange(ids.size)[::-1]
-        colors = rgb.reshape(-1, 3)[first].astype(np.int32)
+        common = _component_colors(pack_rgb(rgb), labels)  # a piece's edge pixels blend into its neighbours
+        colors = np.stack([(common >> 16) & 255, (common >> 8) & 255, common & 255], axis=1)
         dark = colors.max(axis=1) < 128  # ink is dark when any thin piece is; else the largest thin one
         main = int(np.argmax(np.where(thin & (dark if (thin & dark).any() else True), area, 0)))
         # pieces of the ink's color no thicker than the line network (an eye's outline, a dot) are ink too

@@ -19,7 +19,7 @@ from pipeline.prompts import (
     resolve_palette,
 )
 from pipeline.reference import color_regions, reference_hints
-from pipeline.train.characters import make_character
+from pipeline.train.characters import PARTS, make_character
 
 
 @pytest.mark.parametrize(
@@ -220,6 +220,16 @@ def test_color_regions_drop_a_heavy_pen_and_the_small_ink_pieces_beside_it() -> 
     assert (labels[100:107, 30:90] == 0).all() and (labels[100:107, 100:107] == 0).all()  # the crossing
     assert (labels[(ring > 8.5) & (ring < 10.5)] == 0).all()  # the eye's ring
     assert (labels[135:145, 135:145] > 0).all()  # the disc is a region, not ink
+
+
+def test_color_regions_keep_a_dark_iris_whose_edge_pixels_blend_into_the_ink() -> None:
+    # a generated character's dark brown irises, a thin ring between the eye's outline and the pupil: their
+    # edge pixels blend towards the ink, so the piece's color must be its most common one, not its first
+    c = make_character(seed=8020, size=512, pose=0, expression=0)
+    iris = (c.parts == PARTS.index("eyes")) & (c.colored[..., :3] == c.flats).all(axis=2)
+    assert iris.sum() > 500 and (c.flats[iris].max(axis=1) < 128).all()  # dark, near the ink's color
+    labels = color_regions(c.colored[..., :3])
+    assert (labels[iris] > 0).mean() > 0.95
 
 
 def test_part_rendering_and_table() -> None:
