@@ -174,14 +174,21 @@ def test_a_reference_without_inner_color_edges_changes_nothing() -> None:
     assert not any("split_from" in m for m in split[1])
 
 
-def test_a_character_reference_with_line_bounded_regions_changes_nothing() -> None:
+def test_a_character_reference_splits_only_where_its_regions_join_two_true_colors() -> None:
+    # the generator's parts are bounded by lines, but closing gaps joins a brow to the hair: the only cuts
+    # made are those, and each piece takes the true color of most of its pixels
     c = make_character(seed=32)
     regions = _regions(c.drawing)
     shifted = np.full_like(c.colored[..., :3], 255)
     shifted[6:, 9:] = c.colored[:-6, :-9, :3]
-    split = reference_hints(shifted, regions=regions)
-    assert np.array_equal(split[2], regions)
-    assert split[:2] == reference_hints(shifted, regions=regions, split=False)[:2]
+    _, matches, refined = reference_hints(shifted, regions=regions)
+    pieces = [m for m in matches if "split_from" in m]
+    assert pieces
+    for m in pieces:
+        colors, counts = np.unique(c.flats[refined == m["region"]], axis=0, return_counts=True)
+        assert m["color"] == format_color(tuple(int(v) for v in colors[counts.argmax()]))
+    for split_from in {m["split_from"] for m in pieces}:  # a region cut in pieces held two true colors
+        assert len(np.unique(c.flats[regions == split_from], axis=0)) >= 2
 
 
 def test_colorize_rejects_a_region_map_that_does_not_refine_the_drawings() -> None:
