@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Color", "pack_rgb", "unpack_rgb", "rgb_to_lab", "delta_e2000"]
+__all__ = ["Color", "pack_rgb", "unpack_rgb", "unpack_rgb_array", "rgb_to_lab", "delta_e2000"]
 
 Color = tuple[int, int, int]  # (r, g, b), 0..255 each
 
@@ -18,6 +18,12 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
 def unpack_rgb(value: int) -> Color:
     """0xRRGGBB as an (r, g, b) tuple."""
     return (int(value) >> 16) & 255, (int(value) >> 8) & 255, int(value) & 255
+
+
+def unpack_rgb_array(packed: np.ndarray) -> np.ndarray:
+    """(...) packed 0xRRGGBB colors (`pack_rgb`) as (..., 3) int64 channels 0..255."""
+    packed = np.asarray(packed, np.int64)
+    return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=-1)
 
 
 _M = np.array(

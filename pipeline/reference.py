@@ -31,7 +31,7 @@ import numpy as np
 
 from pipeline import alignment
 from pipeline.blockify import equal_color_components, inner_distance
-from pipeline.color import Color, pack_rgb, unpack_rgb
+from pipeline.color import Color, pack_rgb, unpack_rgb, unpack_rgb_array
 from pipeline.colorize import outside_regions
 from pipeline.errors import BadPrompt
 from pipeline.hints import format_color
@@ -76,7 +76,7 @@ def _color_components(
     thin[0] = False
     if thin.any():  # the largest thin piece is the ink; thin pieces of other colors are thin regions
         common = _component_colors(pack_rgb(rgb), labels)  # a piece's edge pixels blend into its neighbours
-        colors = np.stack([(common >> 16) & 255, (common >> 8) & 255, common & 255], axis=1)
+        colors = unpack_rgb_array(common)
         dark = colors.max(axis=1) < 128  # ink is dark when any thin piece is; else the largest thin one
         main = int(np.argmax(np.where(thin & (dark if (thin & dark).any() else True), area, 0)))
         # pieces of the ink's color no thicker than the line network (an eye's outline, a dot) are ink too

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from pipeline.color import pack_rgb, unpack_rgb_array
 from pipeline.regions import merge_specks, number_in_reading_order
 
 __all__ = [
@@ -56,14 +57,13 @@ def _codes_of(rgba: np.ndarray) -> np.ndarray:
     """(H, W) int64 color codes 0xRRGGBB of the art composited on white; PAPER where nothing is drawn."""
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     rgb = np.round(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.int64)
-    codes = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    return np.where(rgba[..., 3] == 0, PAPER, codes)
+    return np.where(rgba[..., 3] == 0, PAPER, pack_rgb(rgb))
 
 
 def _rgb_of(codes: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 from color codes; PAPER is white."""
     codes = np.where(codes == PAPER, 0xFFFFFF, codes)
-    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+    return unpack_rgb_array(codes).astype(np.uint8)
 
 
 def merge_near_colors(codes: np.ndarray, *, counts: np.ndarray, tol: int = 6) -> np.ndarray:
