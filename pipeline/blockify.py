@@ -36,6 +36,7 @@ __all__ = [
     "equal_color_components",
     "inner_distance",
     "label_edges",
+    "label_modes",
 ]
 
 
@@ -91,6 +92,21 @@ def inner_distance(labels: np.ndarray, *, valid: np.ndarray | None = None) -> np
     if valid is not None:
         inner &= valid
     return cv2.distanceTransform(inner.view(np.uint8), cv2.DIST_L2, 5)
+
+
+def label_modes(packed: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N + 1,) int64: each label's most common packed color (`pack_rgb`; on a tie the lowest); -1 for
+    label 0 and for ids with no pixel."""
+    count = int(labels.max(initial=0))
+    keys, counts = np.unique(labels.ravel().astype(np.int64) << 24 | packed.ravel(), return_counts=True)
+    rid, value = keys >> 24, keys & 0xFFFFFF
+    order = np.lexsort((-counts, rid))  # per id, the most common color first
+    first = np.ones(len(order), bool)
+    first[1:] = rid[order][1:] != rid[order][:-1]
+    out = np.full(count + 1, -1, np.int64)
+    out[rid[order][first]] = value[order][first]
+    out[0] = -1
+    return out
 
 
 def label_means(rgb: np.ndarray, *, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

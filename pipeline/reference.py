@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from pipeline import alignment
-from pipeline.blockify import equal_color_components, inner_distance
+from pipeline.blockify import equal_color_components, inner_distance, label_modes
 from pipeline.color import Color, pack_rgb, unpack_rgb, unpack_rgb_array
 from pipeline.colorize import outside_regions
 from pipeline.errors import BadPrompt
@@ -75,7 +75,7 @@ def _color_components(
     thin = ((deepest < line_width) | (area > _LONG * np.maximum(deepest, 1.0) ** 2)) & (area > line_area)
     thin[0] = False
     if thin.any():  # the largest thin piece is the ink; thin pieces of other colors are thin regions
-        common = _component_colors(pack_rgb(rgb), labels)  # a piece's edge pixels blend into its neighbours
+        common = label_modes(pack_rgb(rgb), labels)  # a piece's edge pixels blend into its neighbours
         colors = unpack_rgb_array(common)
         dark = colors.max(axis=1) < 128  # ink is dark when any thin piece is; else the largest thin one
         main = int(np.argmax(np.where(thin & (dark if (thin & dark).any() else True), area, 0)))
@@ -102,20 +102,6 @@ def _stats(regions: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     cent = np.stack([(mx - box[0]) / bw, (my - box[1]) / bh], 1)
     aspect = np.log((np.sqrt(np.maximum(vx, 0)) / bw + 1e-3) / (np.sqrt(np.maximum(vy, 0)) / bh + 1e-3))
     return cent, area / (bw * bh), aspect, box
-
-
-def _component_colors(packed: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(N + 1,) int64: each component's most common packed color (exact on flat pictures); -1 for 0."""
-    count = int(labels.max(initial=0))
-    keys, counts = np.unique(labels.ravel().astype(np.int64) << 24 | packed.ravel(), return_counts=True)
-    rid, value = keys >> 24, keys & 0xFFFFFF
-    order = np.lexsort((-counts, rid))  # per id, the most common color first
-    first = np.ones(len(order), bool)
-    first[1:] = rid[order][1:] != rid[order][:-1]
-    out = np.full(count + 1, -1, np.int64)
-    out[rid[order][first]] = value[order][first]
-    out[0] = -1
-    return out
 
 
 def _vote(regions: np.ndarray, colors: np.ndarray, valid: np.ndarray) -> dict[int, tuple[float, int]]:
@@ -232,7 +218,7 @@ def _reference_once(
         none = [{"region": r, "source": None, "confidence": 0.0, "color": None} for r in range(1, nt + 1)]
         return {}, none, regions, 0.0, -1.0
     packed = pack_rgb(ref)
-    ref_color = _component_colors(packed, ref_regions)
+    ref_color = label_modes(packed, ref_regions)
     sel = regions > 0
     border = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
     t_fg, r_fg = ~sel | ~np.isin(regions, border), alignment.foreground(ref)

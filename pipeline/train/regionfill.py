@@ -28,7 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.color import delta_e2000, rgb_to_lab
+from pipeline.blockify import label_modes
+from pipeline.color import delta_e2000, pack_rgb, rgb_to_lab, unpack_rgb
 from pipeline.colorize import find_lines_and_regions, outside_regions
 from pipeline.images import decode_image
 from pipeline.models.regionfill import candidates, input_size
@@ -83,15 +84,8 @@ def _drawing(folder: Path, item: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def region_truth(regions: np.ndarray, flat: np.ndarray) -> dict[int, tuple[int, int, int]]:
     """Each region's most common true flat color."""
-    key = (flat[..., 0].astype(np.int64) << 16) | (flat[..., 1].astype(np.int64) << 8) | flat[..., 2]
-    sel = regions > 0
-    pairs, counts = np.unique((regions[sel].astype(np.int64) << 24) | key[sel], return_counts=True)
-    best: dict[int, tuple[int, int]] = {}
-    for pair, n in zip(pairs.tolist(), counts.tolist(), strict=True):
-        rid, rgb = pair >> 24, pair & 0xFFFFFF
-        if n > best.get(rid, (0, 0))[0]:
-            best[rid] = (n, rgb)
-    return {rid: ((v >> 16) & 255, (v >> 8) & 255, v & 255) for rid, (_, v) in best.items()}
+    modes = label_modes(pack_rgb(flat), np.asarray(regions))
+    return {rid: unpack_rgb(v) for rid, v in enumerate(modes.tolist()) if v >= 0}
 
 
 def learn_palette(colors: np.ndarray, *, size: int, seed: int) -> np.ndarray:
